@@ -1,0 +1,132 @@
+# ngx_smallpt: smallpt in C, served by nginx. See README.md.
+#
+#   make             the smallpt program and the nginx module
+#   make run         serve nginx.conf on port 9000 (installs what is missing)
+#   make test        every test (installs what is missing)
+#   make bench       render speed; REF=path/to/smallpt.cpp-binary compares
+#   make clean
+#
+# The module is built against Debian's nginx-dev (/usr/share/nginx/src) and
+# tested with Debian's nginx, unless NGINX_SRC names an nginx source tree (a
+# release tarball or a git checkout): then that nginx is built in build/ and
+# the tests run with it.
+
+BUILD        := build
+NGINX_SRC    ?= /usr/share/nginx/src
+CC           ?= cc
+CFLAGS       ?= -O2 -g
+PORT         ?= 9000
+
+# ISO C and no contraction into FMA: both keep the image exact
+TRACER_FLAGS := -std=c99 -Wall -Wextra -Wpedantic -ffp-contract=off -pthread
+TRACER_LIBS  := -lpng -lz -lm
+
+TRACER_SRCS  := tracer/render.c tracer/encode.c tracer/request.c \
+                tracer/cpus.c
+TRACER_OBJS  := $(TRACER_SRCS:tracer/%.c=$(BUILD)/tracer/%.o)
+TRACER_HDRS  := tracer/smallpt.h tracer/request.h
+UNIT_TESTS   := $(BUILD)/test_render $(BUILD)/test_encode \
+                $(BUILD)/test_request
+
+MODULE       := $(BUILD)/ngx_http_smallpt_module.so
+NGINX_TREE   := $(BUILD)/nginx
+MODULE_SRCS  := config ngx_http_smallpt_module.c $(TRACER_SRCS) $(TRACER_HDRS)
+
+# Debian/Ubuntu packages each target needs (scripts/need installs them)
+BUILD_PKGS   := gcc make libc6-dev libpng-dev zlib1g-dev
+TEST_PKGS    := perl libtest-base-perl coreutils
+
+ifeq ($(abspath $(NGINX_SRC)),/usr/share/nginx/src)
+  # Debian's nginx-dev: configure as Debian's nginx was, build the module
+  NGINX_PKGS   := nginx-dev nginx
+  NGINX_BIN    ?= /usr/sbin/nginx
+  NGINX_GOAL   := modules
+  NGINX_FLAGS   = $(shell bash -c '. $(NGINX_SRC)/conf_flags && \
+                                   echo "$${NGX_CONF_FLAGS[@]}"')
+else
+  # any nginx source tree: build nginx itself too, for the tests
+  NGINX_PKGS   := libpcre2-dev
+  NGINX_BIN    ?= $(abspath $(NGINX_TREE))/objs/nginx
+  NGINX_GOAL   := build
+  NGINX_FLAGS  := --with-threads --with-compat --with-debug \
+                  --with-http_stub_status_module
+endif
+
+.PHONY: all tracer module run test check unit cli-test http-test bench \
+        deps clean
+
+all: tracer module
+
+tracer: $(BUILD)/smallpt $(BUILD)/libsmallpt.a
+
+module: $(MODULE)
+
+
+# the tracer: a static library and the smallpt program
+
+$(BUILD)/tracer/%.o: tracer/%.c $(TRACER_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(TRACER_FLAGS) -c $< -o $@
+
+$(BUILD)/libsmallpt.a: $(TRACER_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/smallpt: $(BUILD)/tracer/main.o $(BUILD)/libsmallpt.a
+	$(CC) $(CFLAGS) -pthread -o $@ $^ $(TRACER_LIBS)
+
+$(BUILD)/test_%: tracer/tests/test_%.c tracer/tests/check.h \
+                 $(BUILD)/libsmallpt.a
+	$(CC) $(CFLAGS) $(TRACER_FLAGS) -o $@ $< $(BUILD)/libsmallpt.a \
+	    $(TRACER_LIBS)
+
+
+# the nginx module, built by nginx's own build system in a copy of its tree
+
+$(NGINX_TREE)/objs/Makefile: config
+	rm -rf $(NGINX_TREE)
+	mkdir -p $(NGINX_TREE)
+	cp -a $(NGINX_SRC)/. $(NGINX_TREE)/
+	cd $(NGINX_TREE) && \
+	    if [ -x configure ]; then conf=./configure; \
+	    else conf=auto/configure; fi && \
+	    $$conf $(NGINX_FLAGS) --add-dynamic-module=$(CURDIR) \
+	        --with-cc-opt='$(CFLAGS)' > configure.log || \
+	    { tail -n 20 configure.log; exit 1; }
+
+$(MODULE): $(NGINX_TREE)/objs/Makefile $(MODULE_SRCS)
+	$(MAKE) -C $(NGINX_TREE) -f objs/Makefile $(NGINX_GOAL)
+	cp $(NGINX_TREE)/objs/ngx_http_smallpt_module.so $@
+
+
+# set-up, serving and tests
+
+deps:
+	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS)
+
+run:
+	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS)
+	$(MAKE) module
+	NGINX=$(NGINX_BIN) scripts/serve $(BUILD)/run $(MODULE) $(PORT)
+
+test:
+	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS) $(TEST_PKGS)
+	$(MAKE) check
+
+check: unit cli-test http-test
+
+unit: $(UNIT_TESTS)
+	@for t in $(UNIT_TESTS); do $$t || exit 1; done
+
+cli-test: $(BUILD)/smallpt
+	tracer/tests/cli.sh $(BUILD)/smallpt
+
+http-test: $(MODULE)
+	TEST_NGINX_BINARY=$(NGINX_BIN) \
+	TEST_NGINX_LOAD_MODULES=$(abspath $(MODULE)) \
+	    prove -I t/lib t/
+
+bench: $(BUILD)/smallpt
+	scripts/bench $(BUILD)/smallpt $(REF)
+
+clean:
+	rm -rf $(BUILD) t/servroot

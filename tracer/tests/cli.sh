@@ -1,0 +1,105 @@
+#!/bin/sh
+# Tests of the smallpt program: exact output (the 1024x768 spp 4 image at 1,
+# 2 and 7 threads), formats and files, usage and argument errors.
+#
+#   tracer/tests/cli.sh build/smallpt
+
+set -u
+
+smallpt=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+data=$(cd "$(dirname "$0")/data" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failed=0
+total=0
+
+fail() {
+    echo "cli.sh: FAIL: $*" >&2
+    failed=$((failed + 1))
+}
+
+# expect STATUS PATTERN COMMAND...: the exit status, and stderr matching
+expect() {
+    status=$1 pattern=$2
+    shift 2
+    total=$((total + 1))
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    if [ "$got" != "$status" ]; then
+        fail "$* exited $got, expected $status: $(cat "$tmp/err")"
+    elif ! grep -q -- "$pattern" "$tmp/err" "$tmp/out"; then
+        fail "$* did not print '$pattern': $(cat "$tmp/err")"
+    fi
+}
+
+sha() {
+    sha256sum | cut -d' ' -f1
+}
+
+same() {
+    total=$((total + 1))
+    [ "$1" = "$2" ] || fail "$3: got $1, expected $2"
+}
+
+ref_sha=$(awk '$2 == "1024x768_spp4.ppm" { print $1 }' "$data/SHA256SUMS")
+
+# like smallpt.cpp: "smallpt 4" writes image.ppm, 1024x768, in the cwd
+(cd "$tmp" && "$smallpt" 4 2>"$tmp/err") || fail "smallpt 4: $(cat "$tmp/err")"
+same "$(sha < "$tmp/image.ppm")" "$ref_sha" "image.ppm, all CPUs"
+total=$((total + 1))
+[ -s "$tmp/err" ] && fail "progress printed to a stderr that is no terminal"
+
+for threads in 1 7; do
+    same "$("$smallpt" -t "$threads" -o - 4 | sha)" "$ref_sha" \
+        "1024x768 spp 4 at $threads threads"
+done
+
+same "$("$smallpt" -W 64 -H 48 -o - 4 | sha)" \
+    "$(sha < "$data/64x48_spp4.ppm")" "64x48 spp 4"
+same "$("$smallpt" --width=160 --height 120 -t 2 -o - 11 | sha)" \
+    "$(sha < "$data/160x120_spp8.ppm")" "160x120 spp 11 (renders 8)"
+
+# PNG and PPM files by extension
+"$smallpt" -W 64 -H 48 -o "$tmp/a.png" 4 || fail "writing a.png"
+total=$((total + 1))
+head -c 8 "$tmp/a.png" | od -An -c | grep -q 'P   N   G' || fail "a.png is no PNG"
+"$smallpt" -W 64 -H 48 -o "$tmp/a.ppm" 4 || fail "writing a.ppm"
+same "$(sha < "$tmp/a.ppm")" "$(sha < "$data/64x48_spp4.ppm")" "a.ppm"
+
+# usage and version
+expect 0 "Usage: smallpt" "$smallpt" -h
+expect 0 "Usage: smallpt" "$smallpt" --help
+expect 0 "smallpt 1\." "$smallpt" --version
+
+# bad arguments: a message and exit status 2
+expect 2 "spp must be from 4" "$smallpt" -o - 3
+expect 2 "spp must be from 4" "$smallpt" -o - 0
+expect 2 "spp must be from 4" "$smallpt" -o - -- -8
+expect 2 "unknown option -8" "$smallpt" -8
+expect 2 "spp \"abc\" is not a whole number" "$smallpt" abc
+expect 2 "spp \"4.5\" is not a whole number" "$smallpt" 4.5
+expect 2 "spp \"\" is not a whole number" "$smallpt" ""
+expect 2 "spp must be from 4 to 2147483647" "$smallpt" 99999999999999999999
+expect 2 "width must be from 1 to 65535" "$smallpt" -W 0 4
+expect 2 "width must be from 1 to 65535" "$smallpt" -W 65536 4
+expect 2 "height \"x\" is not a whole number" "$smallpt" -H x 4
+expect 2 "threads must be from 1 to 1024" "$smallpt" -t 0 4
+expect 2 "unknown option -w (the width is -W, the height -H)" "$smallpt" -w 64 4
+expect 2 "unknown option --size" "$smallpt" --size 4
+expect 2 "option -o needs a value" "$smallpt" -o
+expect 2 "one SPP argument expected, got 2" "$smallpt" 4 8
+expect 2 "must end in .png or .ppm" "$smallpt" -W 4 -H 4 -o "$tmp/x.jpg" 4
+
+# failures at run time: a message and exit status 1
+expect 1 "cannot open $tmp/no/such/dir.ppm" \
+    "$smallpt" -W 4 -H 4 -o "$tmp/no/such/dir.ppm" 4
+if [ -w /dev/full ]; then
+    total=$((total + 1))
+    "$smallpt" -W 4 -H 4 -o - 4 >/dev/full 2>"$tmp/err"
+    status=$?
+    [ "$status" = 1 ] && grep -q "cannot write -" "$tmp/err" || \
+        fail "writing to /dev/full: status $status, $(cat "$tmp/err")"
+fi
+
+echo "cli.sh: $total checks, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,264 @@
+/*
+ * Renderer tests: exactness against smallpt.cpp's images at several thread
+ * counts, argument errors, cancellation and progress.
+ */
+
+#define _POSIX_C_SOURCE  200809L
+
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+#include "../smallpt.h"
+#include "check.h"
+
+
+typedef struct {
+    smallpt_job  *job;
+    int           rc;
+} runner;
+
+typedef struct {
+    int  calls;
+    int  last;
+    int  height;
+} progress_log;
+
+
+static void
+sleep_ms(long ms)
+{
+    struct timespec  ts;
+
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (ms % 1000) * 1000000L;
+    nanosleep(&ts, NULL);
+}
+
+
+/* Renders w x h at spp on `threads` threads and compares with a P3 file. */
+static void
+check_exact(const char *path, int w, int h, int spp, int threads)
+{
+    int             rc;
+    size_t          len;
+    smallpt_job     job;
+    smallpt_buf     ppm = { NULL, 0, 0, 0 };
+    unsigned char  *rgb, *want;
+
+    want = check_read_file(path, &len);
+    rgb = malloc((size_t) w * h * 3);
+
+    CHECK(smallpt_job_init(&job, w, h, spp, rgb) == SMALLPT_OK);
+    rc = smallpt_render(&job, threads, NULL, NULL);
+    CHECK_MSG(rc == SMALLPT_OK, "%s", smallpt_strerror(rc));
+    CHECK(smallpt_job_rows_done(&job) == h);
+    CHECK(smallpt_encode_ppm(rgb, w, h, &ppm) == SMALLPT_OK);
+    CHECK_MSG(ppm.len == len && memcmp(ppm.data, want, len) == 0,
+              "%s differs at %d threads", path, threads);
+
+    smallpt_buf_free(&ppm);
+    free(rgb);
+    free(want);
+}
+
+
+static void
+test_exactness(void)
+{
+    static const int  threads[] = { 1, 2, 7 };
+    size_t            i;
+
+    for (i = 0; i < sizeof(threads) / sizeof(threads[0]); i++) {
+        check_exact("tracer/tests/data/64x48_spp4.ppm", 64, 48, 4,
+                    threads[i]);
+        check_exact("tracer/tests/data/160x120_spp8.ppm", 160, 120, 8,
+                    threads[i]);
+    }
+
+    /* spp 5 to 7 render as 4, like smallpt.cpp */
+    check_exact("tracer/tests/data/64x48_spp4.ppm", 64, 48, 7, 2);
+}
+
+
+static void
+test_rows_are_independent(void)
+{
+    int             row;
+    unsigned char  *whole, line[64 * 3];
+    smallpt_job     job;
+
+    whole = malloc(64 * 48 * 3);
+    CHECK(smallpt_job_init(&job, 64, 48, 4, whole) == SMALLPT_OK);
+    CHECK(smallpt_render(&job, 2, NULL, NULL) == SMALLPT_OK);
+
+    /* any row alone, in any order, is the same row of the whole image */
+    for (row = 47; row >= 0; row -= 5) {
+        CHECK(smallpt_render_row(64, 48, 4, row, line, NULL) == SMALLPT_OK);
+        CHECK_MSG(memcmp(line, whole + row * 64 * 3, sizeof(line)) == 0,
+                  "row %d", row);
+    }
+
+    free(whole);
+}
+
+
+static void
+test_arguments(void)
+{
+    int             cancel;
+    smallpt_job     job;
+    unsigned char   rgb[3 * 4];
+
+    CHECK(smallpt_check(1, 1, 4) == SMALLPT_OK);
+    CHECK(smallpt_check(SMALLPT_MAX_WIDTH, 1, 4) == SMALLPT_OK);
+    CHECK(smallpt_check(0, 1, 4) == SMALLPT_EINVAL);
+    CHECK(smallpt_check(-5, 1, 4) == SMALLPT_EINVAL);
+    CHECK(smallpt_check(SMALLPT_MAX_WIDTH + 1, 1, 4) == SMALLPT_EINVAL);
+    CHECK(smallpt_check(1, 0, 4) == SMALLPT_EINVAL);
+    CHECK(smallpt_check(1, SMALLPT_MAX_HEIGHT + 1, 4) == SMALLPT_EINVAL);
+    CHECK(smallpt_check(1, 1, 3) == SMALLPT_EINVAL);
+    CHECK(smallpt_check(1, 1, 0) == SMALLPT_EINVAL);
+    CHECK(smallpt_check(1, 1, -4) == SMALLPT_EINVAL);
+
+    CHECK(smallpt_effective_spp(4) == 4);
+    CHECK(smallpt_effective_spp(7) == 4);
+    CHECK(smallpt_effective_spp(16) == 16);
+
+    cancel = 0;
+    CHECK(smallpt_render_row(4, 1, 4, 0, NULL, &cancel) == SMALLPT_EINVAL);
+    CHECK(smallpt_render_row(4, 1, 4, -1, rgb, &cancel) == SMALLPT_EINVAL);
+    CHECK(smallpt_render_row(4, 1, 4, 1, rgb, &cancel) == SMALLPT_EINVAL);
+    CHECK(smallpt_render_row(4, 1, 2, 0, rgb, &cancel) == SMALLPT_EINVAL);
+    CHECK(smallpt_render_row(4, 1, 4, 0, rgb, &cancel) == SMALLPT_OK);
+
+    CHECK(smallpt_job_init(NULL, 4, 1, 4, rgb) == SMALLPT_EINVAL);
+    CHECK(smallpt_job_init(&job, 4, 1, 4, NULL) == SMALLPT_EINVAL);
+    CHECK(smallpt_job_init(&job, 4, 0, 4, rgb) == SMALLPT_EINVAL);
+    CHECK(smallpt_job_init(&job, 4, 1, 1, rgb) == SMALLPT_EINVAL);
+    CHECK(smallpt_job_init(&job, 4, 1, 4, rgb) == SMALLPT_OK);
+    CHECK(smallpt_render(&job, 0, NULL, NULL) == SMALLPT_EINVAL);
+    CHECK(smallpt_render(NULL, 1, NULL, NULL) == SMALLPT_EINVAL);
+
+    CHECK(strcmp(smallpt_strerror(SMALLPT_ECANCELLED), "render cancelled")
+          == 0);
+    CHECK(strcmp(smallpt_strerror(12345), "unknown error") == 0);
+}
+
+
+static void *
+run_job(void *arg)
+{
+    runner  *r = arg;
+
+    r->rc = smallpt_job_run(r->job);
+    return NULL;
+}
+
+
+static void *
+cancel_later(void *arg)
+{
+    sleep_ms(50);
+    __atomic_store_n((int *) arg, 1, __ATOMIC_RELAXED);
+    return NULL;
+}
+
+
+static void
+test_cancel(void)
+{
+    int             i, cancel, done_at_cancel, untouched;
+    runner          r;
+    pthread_t       tid;
+    smallpt_job     job;
+    unsigned char  *rgb;
+
+    rgb = malloc(1024 * 768 * 3);
+
+    /* a flag already set: nothing is rendered, nothing written */
+    memset(rgb, 0xA5, 1024 * 3);
+    cancel = 1;
+    CHECK(smallpt_render_row(1024, 768, 4, 0, rgb, &cancel)
+          == SMALLPT_ECANCELLED);
+    for (untouched = 1, i = 0; i < 1024 * 3; i++) {
+        untouched &= rgb[i] == 0xA5;
+    }
+    CHECK(untouched);
+
+    /* a flag set in the middle of one long row (seconds of work) */
+    cancel = 0;
+    pthread_create(&tid, NULL, cancel_later, &cancel);
+    CHECK(smallpt_render_row(1024, 768, 4096, 0, rgb, &cancel)
+          == SMALLPT_ECANCELLED);
+    pthread_join(tid, NULL);
+
+    /* a whole job: once cancelled, no further row is finished or started */
+    CHECK(smallpt_job_init(&job, 1024, 768, 64, rgb) == SMALLPT_OK);
+    r.job = &job;
+    pthread_create(&tid, NULL, run_job, &r);
+
+    while (smallpt_job_rows_done(&job) < 1) {
+        sleep_ms(1);
+    }
+
+    smallpt_job_cancel(&job);
+    done_at_cancel = smallpt_job_rows_done(&job);
+    pthread_join(tid, NULL);
+
+    CHECK(r.rc == SMALLPT_ECANCELLED);
+    CHECK(smallpt_job_rows_done(&job) <= done_at_cancel + 1);
+    CHECK(smallpt_job_rows_done(&job) < 768);
+    CHECK(smallpt_job_run(&job) == SMALLPT_ECANCELLED);
+
+    /* several threads stop together */
+    CHECK(smallpt_job_init(&job, 1024, 768, 64, rgb) == SMALLPT_OK);
+    pthread_create(&tid, NULL, cancel_later, &job.cancel);
+    CHECK(smallpt_render(&job, 3, NULL, NULL) == SMALLPT_ECANCELLED);
+    pthread_join(tid, NULL);
+    CHECK(smallpt_job_rows_done(&job) < 768);
+
+    free(rgb);
+}
+
+
+static void
+log_progress(void *data, int rows_done, int height)
+{
+    progress_log  *log = data;
+
+    log->calls++;
+    CHECK(rows_done >= log->last && rows_done <= height);
+    log->last = rows_done;
+    log->height = height;
+}
+
+
+static void
+test_progress(void)
+{
+    smallpt_job     job;
+    progress_log    log = { 0, 0, 0 };
+    unsigned char  *rgb;
+
+    rgb = malloc(160 * 120 * 3);
+    CHECK(smallpt_job_init(&job, 160, 120, 8, rgb) == SMALLPT_OK);
+    CHECK(smallpt_render(&job, 2, log_progress, &log) == SMALLPT_OK);
+    CHECK(log.calls >= 1);
+    CHECK(log.last == 120);
+    CHECK(log.height == 120);
+    free(rgb);
+}
+
+
+int
+main(void)
+{
+    test_arguments();
+    test_exactness();
+    test_rows_are_independent();
+    test_cancel();
+    test_progress();
+
+    return check_done("test_render");
+}
