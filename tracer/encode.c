@@ -273,6 +273,6 @@ smallpt_encode_png(const unsigned char *rgb, int width, int height,
 void
 smallpt_png_versions(char *buf, size_t size)
 {
-    snprintf(buf, size, "libpng %s zlib %s", png_get_libpng_ver(NULL),
+    snprintf(buf, size, "libpng%s-zlib%s", png_get_libpng_ver(NULL),
              zlibVersion());
 }

@@ -51,6 +51,8 @@ static const char  usage_text[] =
     "  -q, --quiet         no progress line\n"
     "  -h, --help          show this help and exit\n"
     "  -V, --version       show the version and exit\n"
+    "      --cpus          show the CPUs available (the default of -t)\n"
+    "                      and exit\n"
     "\n"
     "A progress line goes to standard error when it is a terminal.\n"
     "Exit status: 0 on success, 1 if the render or the output failed,\n"
@@ -99,6 +101,7 @@ static int
 parse_args(int argc, char **argv, options *opt)
 {
     int                          c;
+    char                         libs[64];
     static const struct option  longopts[] = {
         { "width",   required_argument, NULL, 'W' },
         { "height",  required_argument, NULL, 'H' },
@@ -107,6 +110,7 @@ parse_args(int argc, char **argv, options *opt)
         { "quiet",   no_argument,       NULL, 'q' },
         { "help",    no_argument,       NULL, 'h' },
         { "version", no_argument,       NULL, 'V' },
+        { "cpus",    no_argument,       NULL, 'C' },
         { NULL, 0, NULL, 0 }
     };
 
@@ -152,7 +156,12 @@ parse_args(int argc, char **argv, options *opt)
             return EXIT_SUCCESS;
 
         case 'V':
-            printf("smallpt %s\n", SMALLPT_VERSION);
+            smallpt_png_versions(libs, sizeof(libs));
+            printf("smallpt %s (%s)\n", SMALLPT_VERSION, libs);
+            return EXIT_SUCCESS;
+
+        case 'C':
+            printf("%d\n", smallpt_cpus());
             return EXIT_SUCCESS;
 
         case ':':

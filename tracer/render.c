@@ -429,6 +429,8 @@ smallpt_job_init(smallpt_job *job, int width, int height, int spp,
     job->next_row = 0;
     job->rows_done = 0;
     job->cancel = 0;
+    job->stop = NULL;
+    job->stop_data = NULL;
 
     return SMALLPT_OK;
 }
@@ -443,6 +445,10 @@ smallpt_job_run(smallpt_job *job)
     stride = (size_t) job->width * 3;
 
     for ( ;; ) {
+        if (job->stop != NULL && job->stop(job->stop_data)) {
+            smallpt_job_cancel(job);
+        }
+
         if (__atomic_load_n(&job->cancel, __ATOMIC_RELAXED)) {
             return SMALLPT_ECANCELLED;
         }

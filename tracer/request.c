@@ -2,7 +2,6 @@
  * Query strings, ETags and Content-Disposition for the HTTP module.
  */
 
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -309,29 +308,18 @@ smallpt_format_type(int format)
 void
 smallpt_etag(const smallpt_query *q, char etag[SMALLPT_ETAG_SIZE])
 {
-    int            n;
-    char           key[160], libs[64];
-    size_t         i;
-    uint64_t       hash;
+    char  libs[64];
 
     libs[0] = '\0';
     if (q->format == SMALLPT_FORMAT_PNG) {
-        smallpt_png_versions(libs, sizeof(libs));
+        libs[0] = '-';
+        smallpt_png_versions(libs + 1, sizeof(libs) - 1);
     }
 
-    n = snprintf(key, sizeof(key), "smallpt %s %dx%d spp %d %s %s",
-                 SMALLPT_VERSION, q->width, q->height,
-                 smallpt_effective_spp(q->spp), smallpt_format_name(q->format),
-                 libs);
-
-    /* FNV-1a, 64 bits */
-    hash = 0xcbf29ce484222325ULL;
-    for (i = 0; i < (size_t) n && i < sizeof(key); i++) {
-        hash ^= (unsigned char) key[i];
-        hash *= 0x100000001b3ULL;
-    }
-
-    snprintf(etag, SMALLPT_ETAG_SIZE, "\"%016llx\"", (unsigned long long) hash);
+    snprintf(etag, SMALLPT_ETAG_SIZE, "\"smallpt%s-%dx%d-%dspp-%s%s\"",
+             SMALLPT_VERSION, q->width, q->height,
+             smallpt_effective_spp(q->spp), smallpt_format_name(q->format),
+             libs);
 }
 
 
@@ -385,6 +373,14 @@ smallpt_etag_match(const char *header, size_t len, const char *etag)
     }
 
     return 0;
+}
+
+
+size_t
+smallpt_disposition_size(size_t name_len)
+{
+    return sizeof("attachment; filename=\".png\"")
+           + (name_len != 0 ? name_len : sizeof("image") - 1);
 }
 
 

@@ -19,8 +19,8 @@ enum {
 /* Room for any message of smallpt_query_parse, with its NUL. */
 #define SMALLPT_REASON_SIZE       128
 
-/* Room for an ETag ("..." around 16 hex digits), with its NUL. */
-#define SMALLPT_ETAG_SIZE         19
+/* Room for any ETag smallpt_etag writes, with its NUL. */
+#define SMALLPT_ETAG_SIZE         128
 
 
 typedef struct {
@@ -56,9 +56,11 @@ const char *smallpt_format_name(int format);
 const char *smallpt_format_type(int format);
 
 /*
- * Writes the strong ETag of the image q describes, quoted, into etag: a hash
- * of everything that determines its bytes (renderer version, size,
- * effective spp, format, and for PNG the libpng and zlib versions).
+ * Writes the strong ETag of the image q describes, quoted, into etag. It
+ * names everything that determines the image's bytes: the renderer's
+ * version, the size, the effective spp, the format, and for PNG the libpng
+ * and zlib versions: "smallpt1.0.0-64x48-4spp-ppm",
+ * "smallpt1.0.0-64x48-4spp-png-libpng1.6.39-zlib1.2.13".
  */
 void smallpt_etag(const smallpt_query *q, char etag[SMALLPT_ETAG_SIZE]);
 
@@ -76,5 +78,8 @@ int smallpt_etag_match(const char *header, size_t len, const char *etag);
  */
 size_t smallpt_disposition(char *buf, size_t size, int attachment,
     const char *name, size_t name_len, int format);
+
+/* The buffer size smallpt_disposition needs for a name of name_len bytes. */
+size_t smallpt_disposition_size(size_t name_len);
 
 #endif /* SMALLPT_REQUEST_H */

@@ -64,10 +64,17 @@ typedef struct {
     int             next_row;   /* next row to claim; use atomically */
     int             rows_done;  /* rows finished; read with smallpt_job_rows_done */
     int             cancel;     /* set by smallpt_job_cancel */
+
+    /* optional, polled before each row: non-zero cancels the job */
+    int           (*stop)(void *data);
+    void           *stop_data;
 } smallpt_job;
 
 
-/* Prepares a job for rgb (width * height * 3 bytes); checks the arguments. */
+/*
+ * Prepares a job for rgb (width * height * 3 bytes); checks the arguments.
+ * The job has no stop callback until the caller sets job->stop.
+ */
 int smallpt_job_init(smallpt_job *job, int width, int height, int spp,
     unsigned char *rgb);
 
@@ -134,7 +141,7 @@ int smallpt_encode_png(const unsigned char *rgb, int width, int height,
 
 /*
  * Writes the versions of libpng and zlib the PNG encoder runs with, as
- * "libpng 1.6.39 zlib 1.2.13", into buf (size bytes, NUL-terminated).
+ * "libpng1.6.39-zlib1.2.13", into buf (size bytes, NUL-terminated).
  */
 void smallpt_png_versions(char *buf, size_t size);
 

@@ -70,6 +70,7 @@ same "$(sha < "$tmp/a.ppm")" "$(sha < "$data/64x48_spp4.ppm")" "a.ppm"
 expect 0 "Usage: smallpt" "$smallpt" -h
 expect 0 "Usage: smallpt" "$smallpt" --help
 expect 0 "smallpt 1\." "$smallpt" --version
+expect 0 "^[1-9][0-9]*$" "$smallpt" --cpus
 
 # bad arguments: a message and exit status 2
 expect 2 "spp must be from 4" "$smallpt" -o - 3

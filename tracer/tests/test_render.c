@@ -222,6 +222,36 @@ test_cancel(void)
 }
 
 
+static int
+stop_after_rows(void *data)
+{
+    smallpt_job  *job = data;
+
+    return smallpt_job_rows_done(job) >= 3;
+}
+
+
+static void
+test_stop_callback(void)
+{
+    smallpt_job     job;
+    unsigned char  *rgb;
+
+    rgb = malloc(64 * 48 * 3);
+    CHECK(smallpt_job_init(&job, 64, 48, 4, rgb) == SMALLPT_OK);
+    CHECK(job.stop == NULL);
+
+    /* asked before each row: the job stops after the third */
+    job.stop = stop_after_rows;
+    job.stop_data = &job;
+    CHECK(smallpt_job_run(&job) == SMALLPT_ECANCELLED);
+    CHECK(smallpt_job_rows_done(&job) == 3);
+    CHECK(job.cancel == 1);
+
+    free(rgb);
+}
+
+
 static void
 log_progress(void *data, int rows_done, int height)
 {
@@ -258,6 +288,7 @@ main(void)
     test_exactness();
     test_rows_are_independent();
     test_cancel();
+    test_stop_callback();
     test_progress();
 
     return check_done("test_render");
