@@ -15,7 +15,6 @@ BUILD        := build
 NGINX_SRC    ?= /usr/share/nginx/src
 CC           ?= cc
 CFLAGS       ?= -O2 -g
-PORT         ?= 9000
 
 # ISO C and no contraction into FMA: both keep the image exact
 TRACER_FLAGS := -std=c99 -Wall -Wextra -Wpedantic -ffp-contract=off -pthread
@@ -105,8 +104,8 @@ deps:
 
 run:
 	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS)
-	$(MAKE) module
-	NGINX=$(NGINX_BIN) scripts/serve $(BUILD)/run $(MODULE) $(PORT)
+	$(MAKE) module $(BUILD)/smallpt
+	NGINX_BIN=$(NGINX_BIN) scripts/serve $(BUILD)/run $(MODULE)
 
 test:
 	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS) $(TEST_PKGS)
