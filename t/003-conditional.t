@@ -1,0 +1,174 @@
+# ETag, If-None-Match and HEAD: answered from the parameters alone, without
+# rendering. The access log goes to the error log here, so that a block can
+# see whether a render ran ($smallpt_render_time is "-" when none did).
+
+use Test::Nginx::Socket 'no_plan';
+use Smallpt;
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: the ETag names what determines the bytes
+--- config
+    location = /render {
+        smallpt;
+    }
+--- request eval
+["GET /render?spp=4&w=64&h=48&format=ppm",
+ "GET /render?spp=7&w=64&h=48&format=ppm",
+ "GET /render?spp=8&w=64&h=48&format=ppm",
+ "GET /render?spp=4&w=64&h=48"]
+--- error_code eval
+[200, 200, 200, 200]
+--- response_headers eval
+["ETag: \"smallpt1.0.0-64x48-4spp-ppm\"",
+ "ETag: \"smallpt1.0.0-64x48-4spp-ppm\"",
+ "ETag: \"smallpt1.0.0-64x48-8spp-ppm\"",
+ "Content-Type: image/png"]
+--- response_headers_like eval
+["ETag: .*", "ETag: .*", "ETag: .*",
+ "ETag: \"smallpt1\\.0\\.0-64x48-4spp-png-libpng[0-9.]+-zlib[0-9.]+\""]
+
+
+
+=== TEST 2: If-None-Match with the image's ETag: 304, nothing rendered
+--- http_config
+    log_format render 'render=$smallpt_render_time status=$status';
+--- config
+    location = /render {
+        smallpt;
+        access_log logs/error.log render;
+    }
+--- request
+GET /render?spp=4&w=64&h=48&format=ppm
+--- more_headers
+If-None-Match: "smallpt1.0.0-64x48-4spp-ppm"
+--- error_code: 304
+--- response_headers
+ETag: "smallpt1.0.0-64x48-4spp-ppm"
+!Content-Length
+!Server-Timing
+--- response_body
+--- error_log
+render=- status=304
+--- no_error_log
+[error]
+
+
+
+=== TEST 3: a weak match and a list match too
+--- http_config
+    log_format render 'render=$smallpt_render_time status=$status';
+--- config
+    location = /render {
+        smallpt;
+        access_log logs/error.log render;
+    }
+--- request
+GET /render?spp=4&w=64&h=48&format=ppm
+--- more_headers
+If-None-Match: "other", W/"smallpt1.0.0-64x48-4spp-ppm"
+--- error_code: 304
+--- error_log
+render=- status=304
+
+
+
+=== TEST 4: If-None-Match: * matches any image
+--- config
+    location = /render {
+        smallpt;
+    }
+--- request
+GET /render?spp=16&w=640&h=480
+--- more_headers
+If-None-Match: *
+--- error_code: 304
+--- response_body
+
+
+
+=== TEST 5: another ETag: the image is rendered and sent
+--- http_config
+    log_format render 'render=$smallpt_render_time status=$status';
+--- config
+    location = /render {
+        smallpt;
+        access_log logs/error.log render;
+    }
+--- request
+GET /render?spp=4&w=64&h=48&format=ppm
+--- more_headers
+If-None-Match: "smallpt1.0.0-64x48-8spp-ppm"
+--- error_code: 200
+--- response_body eval
+Smallpt::reference("64x48_spp4.ppm")
+--- error_log eval
+qr/render=\d+\.\d{3} status=200/
+
+
+
+=== TEST 6: HEAD: the image's headers, nothing rendered
+--- http_config
+    log_format render 'render=$smallpt_render_time status=$status';
+--- config
+    location = /render {
+        smallpt;
+        access_log logs/error.log render;
+    }
+--- request
+HEAD /render?spp=1024&w=2048&h=2048
+--- error_code: 200
+--- response_headers
+Content-Type: image/png
+Content-Disposition: inline; filename="image.png"
+!Content-Length
+!Server-Timing
+--- response_headers_like
+ETag: "smallpt1\.0\.0-2048x2048-1024spp-png-libpng[0-9.]+-zlib[0-9.]+"
+--- response_body
+--- error_log
+render=- status=200
+--- timeout: 2
+
+
+
+=== TEST 7: HEAD with bad parameters: 400, as GET
+--- config
+    location = /render {
+        smallpt;
+    }
+--- request
+HEAD /render?spp=2
+--- error_code: 400
+--- response_headers
+Content-Type: text/plain
+--- response_body
+
+
+
+=== TEST 8: HEAD with a matching If-None-Match: 304
+--- config
+    location = /render {
+        smallpt;
+    }
+--- request
+HEAD /render?format=ppm
+--- more_headers
+If-None-Match: "smallpt1.0.0-1024x768-4spp-ppm"
+--- error_code: 304
+
+
+
+=== TEST 9: If-Match that does not match: 412 (nginx's own check)
+--- config
+    location = /render {
+        smallpt;
+    }
+--- request
+GET /render?spp=4&w=64&h=48&format=ppm
+--- more_headers
+If-Match: "smallpt1.0.0-64x48-8spp-ppm"
+--- error_code: 412

@@ -1,0 +1,130 @@
+# The thread pool: renders never block nginx's event loop, concurrent
+# renders share the pool, and a full queue is refused at once with 503.
+# Background clients (Smallpt::get_in_background) keep the pool busy while
+# the block's own request runs.
+
+use Test::Nginx::Socket 'no_plan';
+use Smallpt;
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: a static file answers at once while renders fill the pool
+--- main_config
+    thread_pool smallpt threads=2;
+--- config
+    location = /render {
+        smallpt;
+        smallpt_thread_pool smallpt;
+    }
+--- user_files
+>>> static.txt
+hello
+--- init
+Smallpt::get_in_background("/render?spp=64&w=256&h=192", 3, 0.2);
+Time::HiRes::sleep(1);
+--- request eval
+"GET /static.txt"
+--- error_code: 200
+--- response_body
+hello
+--- error_log
+smallpt: rendering 256x192 spp 64 png in 2 tasks
+--- timeout: 0.5
+
+
+
+=== TEST 2: the queue is full: 503 with Retry-After, at once
+--- main_config
+    thread_pool busy threads=1 max_queue=1;
+--- config
+    location = /render {
+        smallpt;
+        smallpt_thread_pool busy;
+        smallpt_render_threads 1;
+    }
+--- init
+Smallpt::get_in_background("/render?spp=64&w=256&h=192", 2, 0.2);
+Time::HiRes::sleep(1);
+--- request eval
+"GET /render?spp=4&w=64&h=48"
+--- error_code: 503
+--- response_headers
+Retry-After: 1
+Content-Type: text/plain
+!ETag
+--- response_body
+render queue full; try again later
+--- error_log
+thread pool "busy" queue overflow
+smallpt: thread pool "busy" is full, render refused
+--- timeout: 0.5
+
+
+
+=== TEST 3: smallpt_retry_after
+--- main_config
+    thread_pool busy threads=1 max_queue=1;
+--- config
+    location = /render {
+        smallpt;
+        smallpt_thread_pool busy;
+        smallpt_render_threads 1;
+        smallpt_retry_after 30s;
+    }
+--- init
+Smallpt::get_in_background("/render?spp=64&w=256&h=192", 2, 0.2);
+Time::HiRes::sleep(1);
+--- request eval
+"GET /render?spp=4&w=64&h=48"
+--- error_code: 503
+--- response_headers
+Retry-After: 30
+--- timeout: 0.5
+
+
+
+=== TEST 4: concurrent renders share the pool; a queued one is served
+--- main_config
+    thread_pool smallpt threads=2 max_queue=64;
+--- config
+    location = /render {
+        smallpt;
+        smallpt_thread_pool smallpt;
+    }
+--- init
+Smallpt::get_in_background("/render?spp=16&w=256&h=192", 3, 0.2);
+Time::HiRes::sleep(0.5);
+--- request eval
+"GET /render?spp=8&w=160&h=120&format=ppm"
+--- error_code: 200
+--- response_body eval
+Smallpt::reference("160x120_spp8.ppm")
+--- error_log
+smallpt: rendering 256x192 spp 16 png in 2 tasks
+smallpt: rendering 160x120 spp 8 ppm in 2 tasks
+--- no_error_log
+[error]
+--- timeout: 20
+
+
+
+=== TEST 5: part of a render's tasks queued, the rest refused: still exact
+--- main_config
+    thread_pool narrow threads=1 max_queue=2;
+--- config
+    location = /render {
+        smallpt;
+        smallpt_thread_pool narrow;
+        smallpt_render_threads 4;
+    }
+--- request
+GET /render?spp=8&w=160&h=120&format=ppm
+--- error_code: 200
+--- response_body eval
+Smallpt::reference("160x120_spp8.ppm")
+--- error_log eval
+['thread pool "narrow" queue overflow',
+ qr/smallpt: rendering 160x120 spp 8 ppm in [23] tasks/]
