@@ -27,8 +27,6 @@ TRACER_HDRS  := tracer/smallpt.h tracer/request.h
 UNIT_TESTS   := $(BUILD)/test_render $(BUILD)/test_encode \
                 $(BUILD)/test_request
 
-MODULE       := $(BUILD)/ngx_http_smallpt_module.so
-NGINX_TREE   := $(BUILD)/nginx
 MODULE_SRCS  := config ngx_http_smallpt_module.c $(TRACER_SRCS) $(TRACER_HDRS)
 
 # Debian/Ubuntu packages each target needs (scripts/need installs them)
@@ -37,6 +35,7 @@ TEST_PKGS    := perl libtest-base-perl coreutils
 
 ifeq ($(abspath $(NGINX_SRC)),/usr/share/nginx/src)
   # Debian's nginx-dev: configure as Debian's nginx was, build the module
+  NGINX_TREE   := $(BUILD)/nginx-debian
   NGINX_PKGS   := nginx-dev nginx
   NGINX_BIN    ?= /usr/sbin/nginx
   NGINX_GOAL   := modules
@@ -44,12 +43,16 @@ ifeq ($(abspath $(NGINX_SRC)),/usr/share/nginx/src)
                                    echo "$${NGX_CONF_FLAGS[@]}"')
 else
   # any nginx source tree: build nginx itself too, for the tests
+  NGINX_TREE   := $(BUILD)/$(notdir $(abspath $(NGINX_SRC)))
   NGINX_PKGS   := libpcre2-dev
   NGINX_BIN    ?= $(abspath $(NGINX_TREE))/objs/nginx
   NGINX_GOAL   := build
   NGINX_FLAGS  := --with-threads --with-compat --with-debug \
                   --with-http_stub_status_module
 endif
+
+# the module built against NGINX_SRC; `make module` also copies it to build/
+MODULE       := $(NGINX_TREE)/objs/ngx_http_smallpt_module.so
 
 .PHONY: all tracer module run test check unit cli-test http-test bench \
         deps clean
@@ -59,6 +62,7 @@ all: tracer module
 tracer: $(BUILD)/smallpt $(BUILD)/libsmallpt.a
 
 module: $(MODULE)
+	cp $(MODULE) $(BUILD)/ngx_http_smallpt_module.so
 
 
 # the tracer: a static library and the smallpt program
@@ -94,7 +98,7 @@ $(NGINX_TREE)/objs/Makefile: config
 
 $(MODULE): $(NGINX_TREE)/objs/Makefile $(MODULE_SRCS)
 	$(MAKE) -C $(NGINX_TREE) -f objs/Makefile $(NGINX_GOAL)
-	cp $(NGINX_TREE)/objs/ngx_http_smallpt_module.so $@
+	touch $@
 
 
 # set-up, serving and tests
@@ -104,8 +108,9 @@ deps:
 
 run:
 	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS)
-	$(MAKE) module $(BUILD)/smallpt
-	NGINX_BIN=$(NGINX_BIN) scripts/serve $(BUILD)/run $(MODULE)
+	$(MAKE) $(MODULE) $(BUILD)/smallpt
+	NGINX_BIN=$(NGINX_BIN) SMALLPT=$(BUILD)/smallpt \
+	    scripts/serve $(BUILD)/run $(MODULE)
 
 test:
 	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS) $(TEST_PKGS)
