@@ -30,6 +30,7 @@ typedef struct {
     int          spp;
     int          threads;
     int          quiet;
+    int          isa;
     const char  *output;
 } options;
 
@@ -53,6 +54,9 @@ static const char  usage_text[] =
     "  -V, --version       show the version and exit\n"
     "      --cpus          show the CPUs available (the default of -t)\n"
     "                      and exit\n"
+    "      --isa=NAME      instruction set: auto (default: the best this\n"
+    "                      CPU runs), scalar, avx2 or avx512; all give the\n"
+    "                      same image\n"
     "\n"
     "A progress line goes to standard error when it is a terminal.\n"
     "Exit status: 0 on success, 1 if the render or the output failed,\n"
@@ -111,6 +115,7 @@ parse_args(int argc, char **argv, options *opt)
         { "help",    no_argument,       NULL, 'h' },
         { "version", no_argument,       NULL, 'V' },
         { "cpus",    no_argument,       NULL, 'C' },
+        { "isa",     required_argument, NULL, 'I' },
         { NULL, 0, NULL, 0 }
     };
 
@@ -157,12 +162,25 @@ parse_args(int argc, char **argv, options *opt)
 
         case 'V':
             smallpt_png_versions(libs, sizeof(libs));
-            printf("smallpt %s (%s)\n", SMALLPT_VERSION, libs);
+            printf("smallpt %s (%s, %s)\n", SMALLPT_VERSION, libs,
+                   smallpt_isa_name(smallpt_isa_best()));
             return EXIT_SUCCESS;
 
         case 'C':
             printf("%d\n", smallpt_cpus());
             return EXIT_SUCCESS;
+
+        case 'I':
+            opt->isa = smallpt_isa_parse(optarg);
+            if (opt->isa < 0 || (opt->isa != SMALLPT_ISA_AUTO
+                                 && !smallpt_isa_supported(opt->isa)))
+            {
+                fprintf(stderr, "smallpt: instruction set \"%s\" is not "
+                        "available here; the best is %s\n", optarg,
+                        smallpt_isa_name(smallpt_isa_best()));
+                return EXIT_USAGE;
+            }
+            break;
 
         case ':':
             fprintf(stderr, "smallpt: option %s needs a value\n",
@@ -297,6 +315,7 @@ main(int argc, char **argv)
     opt.spp = 4;
     opt.threads = 0;
     opt.quiet = 0;
+    opt.isa = SMALLPT_ISA_AUTO;
     opt.output = "image.ppm";
 
     rc = parse_args(argc, argv, &opt);
@@ -327,6 +346,10 @@ main(int argc, char **argv)
 
     rc = smallpt_job_init(&job, opt.width, opt.height, opt.spp, rgb);
     if (rc == SMALLPT_OK) {
+        if (opt.isa != SMALLPT_ISA_AUTO) {
+            job.isa = opt.isa;
+        }
+
         rc = smallpt_render(&job, opt.threads,
                             !opt.quiet && isatty(STDERR_FILENO)
                                 ? show_progress : NULL,

@@ -35,6 +35,15 @@ enum {
 };
 
 
+/* Instruction sets a render can use; each gives the same image. */
+enum {
+    SMALLPT_ISA_AUTO = 0,   /* the best this CPU runs */
+    SMALLPT_ISA_SCALAR,     /* portable C */
+    SMALLPT_ISA_AVX2,       /* x86-64 AVX2: four spheres at once */
+    SMALLPT_ISA_AVX512      /* x86-64 AVX-512F: eight spheres at once */
+};
+
+
 /* A short English description of a SMALLPT_* status code. */
 const char *smallpt_strerror(int status);
 
@@ -44,14 +53,26 @@ int smallpt_check(int width, int height, int spp);
 /* The samples per pixel smallpt.cpp really takes for spp: 4 * (spp / 4). */
 int smallpt_effective_spp(int spp);
 
+/* 1 if this build and this CPU can run the instruction set isa, else 0. */
+int smallpt_isa_supported(int isa);
+
+/* The fastest instruction set this CPU runs (never SMALLPT_ISA_AUTO). */
+int smallpt_isa_best(void);
+
+/* "auto", "scalar", "avx2" or "avx512"; and back (-1: unknown name). */
+const char *smallpt_isa_name(int isa);
+int smallpt_isa_parse(const char *name);
+
 
 /*
  * Renders image row `row` (0 is the top row, as a PPM stores it) of a
- * width x height image into width * 3 bytes of 8-bit RGB at `rgb`.
- * A non-NULL `cancel` is polled before every pixel; when it reads non-zero
- * the row is left unfinished and SMALLPT_ECANCELLED returned.
+ * width x height image into width * 3 bytes of 8-bit RGB at `rgb`, with the
+ * instruction set isa (SMALLPT_ISA_AUTO: the best; an unsupported one is
+ * SMALLPT_EINVAL). A non-NULL `cancel` is polled before every pixel; when
+ * it reads non-zero the row is left unfinished and SMALLPT_ECANCELLED
+ * returned.
  */
-int smallpt_render_row(int width, int height, int spp, int row,
+int smallpt_render_row(int width, int height, int spp, int row, int isa,
     unsigned char *rgb, const int *cancel);
 
 
@@ -64,6 +85,7 @@ typedef struct {
     int             next_row;   /* next row to claim; use atomically */
     int             rows_done;  /* rows finished; read with smallpt_job_rows_done */
     int             cancel;     /* set by smallpt_job_cancel */
+    int             isa;        /* SMALLPT_ISA_*; init sets the best */
 
     /* optional, polled before each row: non-zero cancels the job */
     int           (*stop)(void *data);

@@ -54,6 +54,16 @@ for threads in 1 7; do
         "1024x768 spp 4 at $threads threads"
 done
 
+# every instruction set this CPU runs gives that image
+for isa in scalar avx2 avx512; do
+    if "$smallpt" --isa=$isa -W 1 -H 1 -o - 4 >/dev/null 2>&1; then
+        same "$("$smallpt" --isa=$isa -o - 4 | sha)" "$ref_sha" \
+            "1024x768 spp 4 with $isa"
+    else
+        echo "cli.sh: $isa not available here, not tested"
+    fi
+done
+
 same "$("$smallpt" -W 64 -H 48 -o - 4 | sha)" \
     "$(sha < "$data/64x48_spp4.ppm")" "64x48 spp 4"
 same "$("$smallpt" --width=160 --height 120 -t 2 -o - 11 | sha)" \
@@ -90,6 +100,7 @@ expect 2 "unknown option --size" "$smallpt" --size 4
 expect 2 "option -o needs a value" "$smallpt" -o
 expect 2 "one SPP argument expected, got 2" "$smallpt" 4 8
 expect 2 "must end in .png or .ppm" "$smallpt" -W 4 -H 4 -o "$tmp/x.jpg" 4
+expect 2 "instruction set \"sse9\" is not available here" "$smallpt" --isa=sse9 4
 
 # failures at run time: a message and exit status 1
 expect 1 "cannot open $tmp/no/such/dir.ppm" \

@@ -36,9 +36,13 @@ sleep_ms(long ms)
 }
 
 
-/* Renders w x h at spp on `threads` threads and compares with a P3 file. */
+/*
+ * Renders w x h at spp on `threads` threads with instruction set isa and
+ * compares with a P3 file.
+ */
 static void
-check_exact(const char *path, int w, int h, int spp, int threads)
+check_exact_isa(const char *path, int w, int h, int spp, int threads,
+    int isa)
 {
     int             rc;
     size_t          len;
@@ -50,16 +54,25 @@ check_exact(const char *path, int w, int h, int spp, int threads)
     rgb = malloc((size_t) w * h * 3);
 
     CHECK(smallpt_job_init(&job, w, h, spp, rgb) == SMALLPT_OK);
+    job.isa = isa;
     rc = smallpt_render(&job, threads, NULL, NULL);
     CHECK_MSG(rc == SMALLPT_OK, "%s", smallpt_strerror(rc));
     CHECK(smallpt_job_rows_done(&job) == h);
     CHECK(smallpt_encode_ppm(rgb, w, h, &ppm) == SMALLPT_OK);
     CHECK_MSG(ppm.len == len && memcmp(ppm.data, want, len) == 0,
-              "%s differs at %d threads", path, threads);
+              "%s differs at %d threads with %s", path, threads,
+              smallpt_isa_name(isa));
 
     smallpt_buf_free(&ppm);
     free(rgb);
     free(want);
+}
+
+
+static void
+check_exact(const char *path, int w, int h, int spp, int threads)
+{
+    check_exact_isa(path, w, h, spp, threads, smallpt_isa_best());
 }
 
 
@@ -81,6 +94,40 @@ test_exactness(void)
 }
 
 
+/* Every instruction set this CPU runs gives the reference images. */
+static void
+test_isa_paths(void)
+{
+    int  isa, tested;
+
+    tested = 0;
+
+    for (isa = SMALLPT_ISA_SCALAR; isa <= SMALLPT_ISA_AVX512; isa++) {
+        if (!smallpt_isa_supported(isa)) {
+            printf("test_render: %s not supported here, not tested\n",
+                   smallpt_isa_name(isa));
+            continue;
+        }
+
+        check_exact_isa("tracer/tests/data/64x48_spp4.ppm", 64, 48, 4, 2,
+                        isa);
+        check_exact_isa("tracer/tests/data/160x120_spp8.ppm", 160, 120, 8,
+                        3, isa);
+        tested++;
+    }
+
+    CHECK(tested >= 1);
+    CHECK(smallpt_isa_supported(SMALLPT_ISA_SCALAR));
+    CHECK(smallpt_isa_supported(smallpt_isa_best()));
+    CHECK(!smallpt_isa_supported(SMALLPT_ISA_AUTO));
+    CHECK(!smallpt_isa_supported(99));
+    CHECK(smallpt_isa_parse("avx2") == SMALLPT_ISA_AVX2);
+    CHECK(smallpt_isa_parse("scalar") == SMALLPT_ISA_SCALAR);
+    CHECK(smallpt_isa_parse("sse") == -1);
+    CHECK(strcmp(smallpt_isa_name(SMALLPT_ISA_AVX512), "avx512") == 0);
+}
+
+
 static void
 test_rows_are_independent(void)
 {
@@ -94,7 +141,9 @@ test_rows_are_independent(void)
 
     /* any row alone, in any order, is the same row of the whole image */
     for (row = 47; row >= 0; row -= 5) {
-        CHECK(smallpt_render_row(64, 48, 4, row, line, NULL) == SMALLPT_OK);
+        CHECK(smallpt_render_row(64, 48, 4, row, SMALLPT_ISA_AUTO, line,
+                                 NULL)
+              == SMALLPT_OK);
         CHECK_MSG(memcmp(line, whole + row * 64 * 3, sizeof(line)) == 0,
                   "row %d", row);
     }
@@ -126,11 +175,17 @@ test_arguments(void)
     CHECK(smallpt_effective_spp(16) == 16);
 
     cancel = 0;
-    CHECK(smallpt_render_row(4, 1, 4, 0, NULL, &cancel) == SMALLPT_EINVAL);
-    CHECK(smallpt_render_row(4, 1, 4, -1, rgb, &cancel) == SMALLPT_EINVAL);
-    CHECK(smallpt_render_row(4, 1, 4, 1, rgb, &cancel) == SMALLPT_EINVAL);
-    CHECK(smallpt_render_row(4, 1, 2, 0, rgb, &cancel) == SMALLPT_EINVAL);
-    CHECK(smallpt_render_row(4, 1, 4, 0, rgb, &cancel) == SMALLPT_OK);
+    CHECK(smallpt_render_row(4, 1, 4, 0, SMALLPT_ISA_AUTO, NULL, &cancel)
+          == SMALLPT_EINVAL);
+    CHECK(smallpt_render_row(4, 1, 4, -1, SMALLPT_ISA_AUTO, rgb, &cancel)
+          == SMALLPT_EINVAL);
+    CHECK(smallpt_render_row(4, 1, 4, 1, SMALLPT_ISA_AUTO, rgb, &cancel)
+          == SMALLPT_EINVAL);
+    CHECK(smallpt_render_row(4, 1, 2, 0, SMALLPT_ISA_AUTO, rgb, &cancel)
+          == SMALLPT_EINVAL);
+    CHECK(smallpt_render_row(4, 1, 4, 0, SMALLPT_ISA_AUTO, rgb, &cancel)
+          == SMALLPT_OK);
+    CHECK(smallpt_render_row(4, 1, 4, 0, 99, rgb, &cancel) == SMALLPT_EINVAL);
 
     CHECK(smallpt_job_init(NULL, 4, 1, 4, rgb) == SMALLPT_EINVAL);
     CHECK(smallpt_job_init(&job, 4, 1, 4, NULL) == SMALLPT_EINVAL);
@@ -179,7 +234,7 @@ test_cancel(void)
     /* a flag already set: nothing is rendered, nothing written */
     memset(rgb, 0xA5, 1024 * 3);
     cancel = 1;
-    CHECK(smallpt_render_row(1024, 768, 4, 0, rgb, &cancel)
+    CHECK(smallpt_render_row(1024, 768, 4, 0, SMALLPT_ISA_AUTO, rgb, &cancel)
           == SMALLPT_ECANCELLED);
     for (untouched = 1, i = 0; i < 1024 * 3; i++) {
         untouched &= rgb[i] == 0xA5;
@@ -189,7 +244,7 @@ test_cancel(void)
     /* a flag set in the middle of one long row (seconds of work) */
     cancel = 0;
     pthread_create(&tid, NULL, cancel_later, &cancel);
-    CHECK(smallpt_render_row(1024, 768, 4096, 0, rgb, &cancel)
+    CHECK(smallpt_render_row(1024, 768, 4096, 0, SMALLPT_ISA_AUTO, rgb, &cancel)
           == SMALLPT_ECANCELLED);
     pthread_join(tid, NULL);
 
@@ -286,6 +341,7 @@ main(void)
 {
     test_arguments();
     test_exactness();
+    test_isa_paths();
     test_rows_are_independent();
     test_cancel();
     test_stop_callback();

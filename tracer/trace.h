@@ -1,0 +1,262 @@
+/*
+ * Inside the renderer: smallpt.cpp's scene, vector arithmetic and random
+ * numbers, shared by the row renderers of every instruction set
+ * (trace_scalar.c, trace_avx2.c, trace_avx512.c).
+ *
+ * Every floating-point operation is the one smallpt.cpp performs, in the
+ * same order and grouping, so the image is bit for bit the reference's.
+ * Build with -ffp-contract=off and without -ffast-math: a fused
+ * multiply-add changes the image.
+ */
+
+#ifndef SMALLPT_TRACE_H
+#define SMALLPT_TRACE_H
+
+#include <math.h>
+#include <stdint.h>
+
+
+#if defined(__FAST_MATH__)
+#error "smallpt needs IEEE arithmetic: build without -ffast-math and -Ofast"
+#endif
+
+
+typedef struct {
+    double  x, y, z;
+} vec;
+
+typedef enum {
+    DIFF, SPEC, REFR
+} material;
+
+typedef struct {
+    double    rad;
+    vec       p;        /* position */
+    vec       e;        /* emission */
+    vec       c;        /* colour */
+    material  refl;
+} sphere;
+
+
+#define NSPHERES  9
+
+static const sphere  spheres[NSPHERES] = {
+    { 1e5,  {  1e5 + 1, 40.8, 81.6 },     { 0, 0, 0 },    { .75, .25, .25 },
+      DIFF },                                                 /* left */
+    { 1e5,  { -1e5 + 99, 40.8, 81.6 },    { 0, 0, 0 },    { .25, .25, .75 },
+      DIFF },                                                 /* right */
+    { 1e5,  { 50, 40.8, 1e5 },            { 0, 0, 0 },    { .75, .75, .75 },
+      DIFF },                                                 /* back */
+    { 1e5,  { 50, 40.8, -1e5 + 170 },     { 0, 0, 0 },    { 0, 0, 0 },
+      DIFF },                                                 /* front */
+    { 1e5,  { 50, 1e5, 81.6 },            { 0, 0, 0 },    { .75, .75, .75 },
+      DIFF },                                                 /* bottom */
+    { 1e5,  { 50, -1e5 + 81.6, 81.6 },    { 0, 0, 0 },    { .75, .75, .75 },
+      DIFF },                                                 /* top */
+    { 16.5, { 27, 16.5, 47 },             { 0, 0, 0 },    { .999, .999, .999 },
+      SPEC },                                                 /* mirror */
+    { 16.5, { 73, 16.5, 78 },             { 0, 0, 0 },    { .999, .999, .999 },
+      REFR },                                                 /* glass */
+    { 600,  { 50, 681.6 - .27, 81.6 },    { 12, 12, 12 }, { 0, 0, 0 },
+      DIFF }                                                  /* light */
+};
+
+/* smallpt.cpp's M_PI; spelled out because C99 does not define it. */
+#define PI  3.14159265358979323846
+
+/* smallpt's epsilon: hits closer than this are ignored */
+#define EPS  1e-4
+
+
+/*
+ * The spheres as structure of arrays, for SIMD intersection: sphere i's
+ * centre and rad * rad in lane i; lanes past the last sphere are unused.
+ */
+typedef struct {
+    double  px[16];
+    double  py[16];
+    double  pz[16];
+    double  rr[16];
+} scene_lanes;
+
+
+/* One row's parameters for a row renderer. */
+typedef struct {
+    int             width;
+    int             height;
+    int             samps;      /* samples per subpixel: spp / 4 */
+    int             row;        /* 0 is the top row */
+    unsigned char  *rgb;        /* width * 3 bytes */
+    const int      *cancel;     /* polled before every pixel; may be NULL */
+} trace_row_args;
+
+
+/* x86-64 with GCC or clang: AVX2 and AVX-512 paths, chosen at run time */
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#define SMALLPT_X86_SIMD  1
+#endif
+
+
+/* The row renderers; each returns SMALLPT_OK or SMALLPT_ECANCELLED. */
+int trace_row_scalar(const trace_row_args *a);
+
+#if (SMALLPT_X86_SIMD)
+int trace_row_avx2(const trace_row_args *a);
+int trace_row_avx512(const trace_row_args *a);
+#endif
+
+
+static inline vec
+vec_make(double x, double y, double z)
+{
+    vec  v;
+
+    v.x = x;
+    v.y = y;
+    v.z = z;
+    return v;
+}
+
+
+static inline vec
+vec_add(vec a, vec b)
+{
+    return vec_make(a.x + b.x, a.y + b.y, a.z + b.z);
+}
+
+
+static inline vec
+vec_sub(vec a, vec b)
+{
+    return vec_make(a.x - b.x, a.y - b.y, a.z - b.z);
+}
+
+
+static inline vec
+vec_scale(vec a, double s)
+{
+    return vec_make(a.x * s, a.y * s, a.z * s);
+}
+
+
+static inline vec
+vec_mult(vec a, vec b)
+{
+    return vec_make(a.x * b.x, a.y * b.y, a.z * b.z);
+}
+
+
+static inline double
+vec_dot(vec a, vec b)
+{
+    return a.x * b.x + a.y * b.y + a.z * b.z;
+}
+
+
+static inline vec
+vec_cross(vec a, vec b)
+{
+    return vec_make(a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z,
+                    a.x * b.y - a.y * b.x);
+}
+
+
+static inline vec
+vec_norm(vec a)
+{
+    return vec_scale(a, 1 / sqrt(a.x * a.x + a.y * a.y + a.z * a.z));
+}
+
+
+/*
+ * erand48() with the state in one integer: X' = (a X + c) mod 2^48, and the
+ * result X' / 2^48, which is exactly the double glibc builds.
+ */
+static inline double
+rand48(uint64_t *state)
+{
+    *state = (*state * 0x5DEECE66DULL + 0xB) & 0xFFFFFFFFFFFFULL;
+    return (double) *state * 0x1p-48;
+}
+
+
+static inline double
+clamp01(double x)
+{
+    return x < 0 ? 0 : x > 1 ? 1 : x;
+}
+
+
+static inline unsigned char
+to_byte(double x)
+{
+    return (unsigned char) (int) (pow(clamp01(x), 1 / 2.2) * 255 + .5);
+}
+
+
+/* Distance along the ray to one sphere, 0 if it misses (smallpt's way). */
+static inline double
+sphere_distance(double px, double py, double pz, double rr, vec o, vec d)
+{
+    double  t, b, det, opx, opy, opz;
+
+    opx = px - o.x;
+    opy = py - o.y;
+    opz = pz - o.z;
+    b = opx * d.x + opy * d.y + opz * d.z;
+    det = b * b - (opx * opx + opy * opy + opz * opz) + rr;
+
+    if (det < 0) {
+        return 0;
+    }
+
+    det = sqrt(det);
+
+    t = b - det;
+    if (t > EPS) {
+        return t;
+    }
+
+    t = b + det;
+    return t > EPS ? t : 0;
+}
+
+
+static inline void
+scene_lanes_init(scene_lanes *s)
+{
+    int  i;
+
+    for (i = 0; i < 16; i++) {
+        s->px[i] = i < NSPHERES ? spheres[i].p.x : 0;
+        s->py[i] = i < NSPHERES ? spheres[i].p.y : 0;
+        s->pz[i] = i < NSPHERES ? spheres[i].p.z : 0;
+        s->rr[i] = i < NSPHERES ? spheres[i].rad * spheres[i].rad : -1;
+    }
+}
+
+
+/*
+ * The nearest of the distances dist[0 .. NSPHERES - 1] (0: a miss), chosen
+ * as smallpt does: scanned from the last sphere, a strictly nearer one
+ * wins, nothing at 1e20 or beyond. Returns the sphere, or -1.
+ */
+static inline int
+nearest(const double *dist, double *t)
+{
+    int  i, id;
+
+    *t = 1e20;
+    id = -1;
+
+    for (i = NSPHERES - 1; i >= 0; i--) {
+        if (dist[i] != 0 && dist[i] < *t) {
+            *t = dist[i];
+            id = i;
+        }
+    }
+
+    return id;
+}
+
+#endif /* SMALLPT_TRACE_H */
