@@ -1,7 +1,7 @@
 /*
- * The renderer's public side: argument checks, the choice of a row renderer
- * for the CPU (trace_scalar.c, trace_avx2.c, trace_avx512.c), jobs shared
- * by threads, and a thread runner.
+ * The renderer's public side: argument checks, the choice of a renderer for
+ * the CPU (trace_scalar.c, trace_avx2.c, trace_avx512.c), jobs shared by
+ * threads, and a thread runner.
  *
  * Shared job fields are touched only through GCC/clang __atomic builtins.
  */
@@ -81,13 +81,14 @@ smallpt_isa_supported(int isa)
 }
 
 
+/*
+ * AVX2 where the CPU has it. AVX-512 is no faster on the CPUs measured (AMD
+ * EPYC, where 512-bit operations take two 256-bit steps; see README): it is
+ * there to be chosen (smallpt --isa=avx512), not by default.
+ */
 int
 smallpt_isa_best(void)
 {
-    if (smallpt_isa_supported(SMALLPT_ISA_AVX512)) {
-        return SMALLPT_ISA_AVX512;
-    }
-
     if (smallpt_isa_supported(SMALLPT_ISA_AVX2)) {
         return SMALLPT_ISA_AVX2;
     }
@@ -122,11 +123,66 @@ smallpt_isa_parse(const char *name)
 }
 
 
+/* The renderer for an instruction set this CPU runs. */
+static int
+(*renderer(int isa))(const trace_rows_args *a)
+{
+    switch (isa) {
+#if (SMALLPT_X86_SIMD)
+    case SMALLPT_ISA_AVX512:
+        return trace_rows_avx512;
+    case SMALLPT_ISA_AVX2:
+        return trace_rows_avx2;
+#endif
+    default:
+        return trace_rows_scalar;
+    }
+}
+
+
+/* What smallpt_render_row renders: its one row, once, unless cancelled. */
+typedef struct {
+    int         row;
+    const int  *cancel;
+} one_row;
+
+
+static int
+claim_once(void *data)
+{
+    int       r;
+    one_row  *one = data;
+
+    r = one->row;
+    one->row = -1;
+    return r;
+}
+
+
+static void
+done_nothing(void *data, int row)
+{
+    (void) data;
+    (void) row;
+}
+
+
+static int
+one_row_cancelled(void *data)
+{
+    one_row  *one = data;
+
+    return one->cancel != NULL
+           && __atomic_load_n(one->cancel, __ATOMIC_RELAXED);
+}
+
+
 int
 smallpt_render_row(int width, int height, int spp, int row, int isa,
     unsigned char *rgb, const int *cancel)
 {
-    trace_row_args  args;
+    one_row          one;
+    trace_rows_args  args;
 
     if (isa == SMALLPT_ISA_AUTO) {
         isa = smallpt_isa_best();
@@ -139,23 +195,61 @@ smallpt_render_row(int width, int height, int spp, int row, int isa,
         return SMALLPT_EINVAL;
     }
 
+    one.row = row;
+    one.cancel = cancel;
+
     args.width = width;
     args.height = height;
     args.samps = spp / 4;
-    args.row = row;
     args.rgb = rgb;
-    args.cancel = cancel;
+    args.first_row = row;
+    args.claim = claim_once;
+    args.done = done_nothing;
+    args.stopped = one_row_cancelled;
+    args.data = &one;
 
-    switch (isa) {
-#if (SMALLPT_X86_SIMD)
-    case SMALLPT_ISA_AVX512:
-        return trace_row_avx512(&args);
-    case SMALLPT_ISA_AVX2:
-        return trace_row_avx2(&args);
-#endif
-    default:
-        return trace_row_scalar(&args);
+    return renderer(isa)(&args);
+}
+
+
+/* A job is cancelled, or its stop callback says so now. */
+static int
+job_stopped(void *data)
+{
+    smallpt_job  *job = data;
+
+    if (job->stop != NULL && job->stop(job->stop_data)) {
+        smallpt_job_cancel(job);
     }
+
+    return __atomic_load_n(&job->cancel, __ATOMIC_RELAXED);
+}
+
+
+/* A job's source of rows: the next unclaimed one, unless it is stopped. */
+static int
+claim_job_row(void *data)
+{
+    int           row;
+    smallpt_job  *job = data;
+
+    if (job_stopped(job)) {
+        return -1;
+    }
+
+    row = __atomic_fetch_add(&job->next_row, 1, __ATOMIC_RELAXED);
+
+    return row < job->height ? row : -1;
+}
+
+
+static void
+job_row_done(void *data, int row)
+{
+    smallpt_job  *job = data;
+
+    (void) row;
+    __atomic_fetch_add(&job->rows_done, 1, __ATOMIC_RELEASE);
 }
 
 
@@ -187,34 +281,30 @@ smallpt_job_init(smallpt_job *job, int width, int height, int spp,
 int
 smallpt_job_run(smallpt_job *job)
 {
-    int     row, rc;
-    size_t  stride;
+    int              rc;
+    trace_rows_args  args;
 
-    stride = (size_t) job->width * 3;
-
-    for ( ;; ) {
-        if (job->stop != NULL && job->stop(job->stop_data)) {
-            smallpt_job_cancel(job);
-        }
-
-        if (__atomic_load_n(&job->cancel, __ATOMIC_RELAXED)) {
-            return SMALLPT_ECANCELLED;
-        }
-
-        row = __atomic_fetch_add(&job->next_row, 1, __ATOMIC_RELAXED);
-        if (row >= job->height) {
-            return SMALLPT_OK;
-        }
-
-        rc = smallpt_render_row(job->width, job->height, job->spp, row,
-                                job->isa, job->rgb + stride * (size_t) row,
-                                &job->cancel);
-        if (rc != SMALLPT_OK) {
-            return rc;
-        }
-
-        __atomic_fetch_add(&job->rows_done, 1, __ATOMIC_RELEASE);
+    if (!smallpt_isa_supported(job->isa)) {
+        return SMALLPT_EINVAL;
     }
+
+    args.width = job->width;
+    args.height = job->height;
+    args.samps = job->spp / 4;
+    args.rgb = job->rgb;
+    args.first_row = 0;
+    args.claim = claim_job_row;
+    args.done = job_row_done;
+    args.stopped = job_stopped;
+    args.data = job;
+
+    rc = renderer(job->isa)(&args);
+
+    if (rc == SMALLPT_OK && __atomic_load_n(&job->cancel, __ATOMIC_RELAXED)) {
+        rc = SMALLPT_ECANCELLED;
+    }
+
+    return rc;
 }
 
 

@@ -39,8 +39,8 @@ enum {
 enum {
     SMALLPT_ISA_AUTO = 0,   /* the best this CPU runs */
     SMALLPT_ISA_SCALAR,     /* portable C */
-    SMALLPT_ISA_AVX2,       /* x86-64 AVX2: four spheres at once */
-    SMALLPT_ISA_AVX512      /* x86-64 AVX-512F: eight spheres at once */
+    SMALLPT_ISA_AVX2,       /* x86-64 AVX2: four rays at once */
+    SMALLPT_ISA_AVX512      /* x86-64 AVX-512F: eight rays at once */
 };
 
 
@@ -56,7 +56,7 @@ int smallpt_effective_spp(int spp);
 /* 1 if this build and this CPU can run the instruction set isa, else 0. */
 int smallpt_isa_supported(int isa);
 
-/* The fastest instruction set this CPU runs (never SMALLPT_ISA_AUTO). */
+/* The instruction set auto chooses here: AVX2 if the CPU has it, or scalar. */
 int smallpt_isa_best(void);
 
 /* "auto", "scalar", "avx2" or "avx512"; and back (-1: unknown name). */
@@ -87,7 +87,7 @@ typedef struct {
     int             cancel;     /* set by smallpt_job_cancel */
     int             isa;        /* SMALLPT_ISA_*; init sets the best */
 
-    /* optional, polled before each row: non-zero cancels the job */
+    /* optional, polled often (every bounce): non-zero cancels the job */
     int           (*stop)(void *data);
     void           *stop_data;
 } smallpt_job;

@@ -1,7 +1,7 @@
 /*
  * Inside the renderer: smallpt.cpp's scene, vector arithmetic and random
- * numbers, shared by the row renderers of every instruction set
- * (trace_scalar.c, trace_avx2.c, trace_avx512.c).
+ * numbers, shared by the renderers of every instruction set
+ * (trace_scalar.c, trace_avx2.c, trace_avx512.c; see trace_impl.h).
  *
  * Every floating-point operation is the one smallpt.cpp performs, in the
  * same order and grouping, so the image is bit for bit the reference's.
@@ -68,27 +68,41 @@ static const sphere  spheres[NSPHERES] = {
 #define EPS  1e-4
 
 
-/*
- * The spheres as structure of arrays, for SIMD intersection: sphere i's
- * centre and rad * rad in lane i; lanes past the last sphere are unused.
- */
+/* The spheres' centres and rad * rad, as arrays, for the intersections. */
 typedef struct {
-    double  px[16];
-    double  py[16];
-    double  pz[16];
-    double  rr[16];
+    double  px[NSPHERES];
+    double  py[NSPHERES];
+    double  pz[NSPHERES];
+    double  rr[NSPHERES];
 } scene_lanes;
 
 
-/* One row's parameters for a row renderer. */
+/* Rows each thread traces at once (see trace_impl.h). */
+#define LANES  8
+
+/* The rays of the lanes, as structure of arrays. */
+typedef struct {
+    double  ox[LANES];
+    double  oy[LANES];
+    double  oz[LANES];
+    double  dx[LANES];
+    double  dy[LANES];
+    double  dz[LANES];
+} ray_lanes;
+
+
+/* What a renderer renders: rows it claims one at a time until none is left. */
 typedef struct {
     int             width;
     int             height;
     int             samps;      /* samples per subpixel: spp / 4 */
-    int             row;        /* 0 is the top row */
-    unsigned char  *rgb;        /* width * 3 bytes */
-    const int      *cancel;     /* polled before every pixel; may be NULL */
-} trace_row_args;
+    unsigned char  *rgb;        /* row r's pixels at (r - first_row) * 3w */
+    int             first_row;
+    int           (*claim)(void *data);           /* a row, or -1: none */
+    void          (*done)(void *data, int row);   /* a row is finished */
+    int           (*stopped)(void *data);         /* asked every bounce */
+    void           *data;
+} trace_rows_args;
 
 
 /* x86-64 with GCC or clang: AVX2 and AVX-512 paths, chosen at run time */
@@ -97,12 +111,15 @@ typedef struct {
 #endif
 
 
-/* The row renderers; each returns SMALLPT_OK or SMALLPT_ECANCELLED. */
-int trace_row_scalar(const trace_row_args *a);
+/*
+ * The renderers, one per instruction set; each returns SMALLPT_OK,
+ * SMALLPT_ECANCELLED or SMALLPT_ENOMEM.
+ */
+int trace_rows_scalar(const trace_rows_args *a);
 
 #if (SMALLPT_X86_SIMD)
-int trace_row_avx2(const trace_row_args *a);
-int trace_row_avx512(const trace_row_args *a);
+int trace_rows_avx2(const trace_rows_args *a);
+int trace_rows_avx512(const trace_rows_args *a);
 #endif
 
 
@@ -227,11 +244,11 @@ scene_lanes_init(scene_lanes *s)
 {
     int  i;
 
-    for (i = 0; i < 16; i++) {
-        s->px[i] = i < NSPHERES ? spheres[i].p.x : 0;
-        s->py[i] = i < NSPHERES ? spheres[i].p.y : 0;
-        s->pz[i] = i < NSPHERES ? spheres[i].p.z : 0;
-        s->rr[i] = i < NSPHERES ? spheres[i].rad * spheres[i].rad : -1;
+    for (i = 0; i < NSPHERES; i++) {
+        s->px[i] = spheres[i].p.x;
+        s->py[i] = spheres[i].p.y;
+        s->pz[i] = spheres[i].p.z;
+        s->rr[i] = spheres[i].rad * spheres[i].rad;
     }
 }
 

@@ -1,8 +1,8 @@
 /*
- * The AVX2 row renderer: four spheres intersected at once. Each lane does
- * exactly the scalar operations, in the same order (vsqrtpd is correctly
- * rounded like sqrtsd), and no FMA is enabled, so the image is the same.
- * Chosen at run time when the CPU has AVX2 (render.c).
+ * The AVX2 renderer: four lanes' rays meet each sphere at once. Each SIMD
+ * lane does exactly the scalar operations, in the same order (vsqrtpd is
+ * correctly rounded like sqrtsd), and FMA is not enabled, so the image is
+ * the same. Chosen at run time when the CPU has AVX2 (render.c).
  */
 
 #include "trace.h"
@@ -19,61 +19,80 @@
 #include <immintrin.h>
 
 
-/* The distances to spheres first .. first + 3, 0 for a miss. */
-static inline __m256d
-distances4(const scene_lanes *s, int first, __m256d ox, __m256d oy,
-    __m256d oz, __m256d dx, __m256d dy, __m256d dz)
+/*
+ * Rays first .. first + 3 against every sphere, scanned from the last with
+ * smallpt's rule: a hit (not 0) strictly nearer than the best so far wins.
+ */
+static inline void
+intersect4(const scene_lanes *s, const ray_lanes *rays, int first, int *id,
+    double *t)
 {
-    __m256d  opx, opy, opz, b, oo, det, root, t1, t2, eps;
+    int      i, k;
+    double   ids[4];
+    __m256d  ox, oy, oz, dx, dy, dz, opx, opy, opz, b, oo, det, root, t1, t2;
+    __m256d  eps, zero, best, best_id, nearer;
+
+    ox = _mm256_loadu_pd(rays->ox + first);
+    oy = _mm256_loadu_pd(rays->oy + first);
+    oz = _mm256_loadu_pd(rays->oz + first);
+    dx = _mm256_loadu_pd(rays->dx + first);
+    dy = _mm256_loadu_pd(rays->dy + first);
+    dz = _mm256_loadu_pd(rays->dz + first);
 
     eps = _mm256_set1_pd(EPS);
+    zero = _mm256_setzero_pd();
+    best = _mm256_set1_pd(1e20);
+    best_id = _mm256_set1_pd(-1);
 
-    opx = _mm256_sub_pd(_mm256_loadu_pd(s->px + first), ox);
-    opy = _mm256_sub_pd(_mm256_loadu_pd(s->py + first), oy);
-    opz = _mm256_sub_pd(_mm256_loadu_pd(s->pz + first), oz);
+    for (i = NSPHERES - 1; i >= 0; i--) {
+        opx = _mm256_sub_pd(_mm256_set1_pd(s->px[i]), ox);
+        opy = _mm256_sub_pd(_mm256_set1_pd(s->py[i]), oy);
+        opz = _mm256_sub_pd(_mm256_set1_pd(s->pz[i]), oz);
 
-    b = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(opx, dx),
-                                    _mm256_mul_pd(opy, dy)),
-                      _mm256_mul_pd(opz, dz));
-    oo = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(opx, opx),
-                                     _mm256_mul_pd(opy, opy)),
-                       _mm256_mul_pd(opz, opz));
-    det = _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(b, b), oo),
-                        _mm256_loadu_pd(s->rr + first));
+        b = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(opx, dx),
+                                        _mm256_mul_pd(opy, dy)),
+                          _mm256_mul_pd(opz, dz));
+        oo = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(opx, opx),
+                                         _mm256_mul_pd(opy, opy)),
+                           _mm256_mul_pd(opz, opz));
+        det = _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(b, b), oo),
+                            _mm256_set1_pd(s->rr[i]));
 
-    /* a negative det gives NaN roots: both comparisons fail, 0 remains */
-    root = _mm256_sqrt_pd(det);
-    t1 = _mm256_sub_pd(b, root);
-    t2 = _mm256_add_pd(b, root);
+        /* a negative det gives NaN roots: both comparisons fail, 0 stays */
+        root = _mm256_sqrt_pd(det);
+        t1 = _mm256_sub_pd(b, root);
+        t2 = _mm256_add_pd(b, root);
+        t2 = _mm256_and_pd(t2, _mm256_cmp_pd(t2, eps, _CMP_GT_OQ));
+        t1 = _mm256_blendv_pd(t2, t1, _mm256_cmp_pd(t1, eps, _CMP_GT_OQ));
 
-    t2 = _mm256_and_pd(t2, _mm256_cmp_pd(t2, eps, _CMP_GT_OQ));
+        nearer = _mm256_and_pd(_mm256_cmp_pd(t1, zero, _CMP_NEQ_OQ),
+                               _mm256_cmp_pd(t1, best, _CMP_LT_OQ));
+        best = _mm256_blendv_pd(best, t1, nearer);
+        best_id = _mm256_blendv_pd(best_id, _mm256_set1_pd(i), nearer);
+    }
 
-    return _mm256_blendv_pd(t2, t1, _mm256_cmp_pd(t1, eps, _CMP_GT_OQ));
+    _mm256_storeu_pd(t + first, best);
+    _mm256_storeu_pd(ids, best_id);
+
+    for (k = 0; k < 4; k++) {
+        id[first + k] = (int) ids[k];
+    }
 }
 
 
-static inline int
-intersect(const scene_lanes *s, vec o, vec d, double *t)
+static inline void
+intersect_lanes(const scene_lanes *s, const ray_lanes *rays, int *id,
+    double *t)
 {
-    double   dist[12];
-    __m256d  ox, oy, oz, dx, dy, dz;
+    int  first;
 
-    ox = _mm256_set1_pd(o.x);
-    oy = _mm256_set1_pd(o.y);
-    oz = _mm256_set1_pd(o.z);
-    dx = _mm256_set1_pd(d.x);
-    dy = _mm256_set1_pd(d.y);
-    dz = _mm256_set1_pd(d.z);
-
-    _mm256_storeu_pd(dist, distances4(s, 0, ox, oy, oz, dx, dy, dz));
-    _mm256_storeu_pd(dist + 4, distances4(s, 4, ox, oy, oz, dx, dy, dz));
-    _mm256_storeu_pd(dist + 8, distances4(s, 8, ox, oy, oz, dx, dy, dz));
-
-    return nearest(dist, t);
+    for (first = 0; first < LANES; first += 4) {
+        intersect4(s, rays, first, id, t);
+    }
 }
 
 
-#define TRACE_ROW  trace_row_avx2
+#define TRACE_ROWS  trace_rows_avx2
 #include "trace_impl.h"
 
 #if defined(__clang__)

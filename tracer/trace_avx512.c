@@ -1,8 +1,8 @@
 /*
- * The AVX-512 row renderer: eight spheres intersected at once, the ninth
- * (the light) alone. Each lane does exactly the scalar operations, in the
- * same order, and no FMA is enabled, so the image is the same. Chosen at
- * run time when the CPU has AVX-512F (render.c).
+ * The AVX-512 renderer: the eight lanes' rays meet each sphere at once.
+ * Each SIMD lane does exactly the scalar operations, in the same order, and
+ * FMA is not enabled, so the image is the same. Chosen at run time when
+ * the CPU has AVX-512F (render.c).
  */
 
 #include "trace.h"
@@ -19,46 +19,70 @@
 #include <immintrin.h>
 
 
-static inline int
-intersect(const scene_lanes *s, vec o, vec d, double *t)
+/*
+ * Every ray against every sphere, scanned from the last with smallpt's
+ * rule: a hit (not 0) strictly nearer than the best so far wins.
+ */
+static inline void
+intersect_lanes(const scene_lanes *s, const ray_lanes *rays, int *id,
+    double *t)
 {
-    double     dist[NSPHERES];
-    __m512d    opx, opy, opz, b, oo, det, root, t1, t2, eps;
-    __mmask8   hit1, hit2;
+    int        i, k;
+    double     ids[LANES];
+    __m512d    ox, oy, oz, dx, dy, dz, opx, opy, opz, b, oo, det, root, t1, t2;
+    __m512d    eps, zero, best, best_id;
+    __mmask8   hit1, hit2, nearer;
+
+    ox = _mm512_loadu_pd(rays->ox);
+    oy = _mm512_loadu_pd(rays->oy);
+    oz = _mm512_loadu_pd(rays->oz);
+    dx = _mm512_loadu_pd(rays->dx);
+    dy = _mm512_loadu_pd(rays->dy);
+    dz = _mm512_loadu_pd(rays->dz);
 
     eps = _mm512_set1_pd(EPS);
+    zero = _mm512_setzero_pd();
+    best = _mm512_set1_pd(1e20);
+    best_id = _mm512_set1_pd(-1);
 
-    opx = _mm512_sub_pd(_mm512_loadu_pd(s->px), _mm512_set1_pd(o.x));
-    opy = _mm512_sub_pd(_mm512_loadu_pd(s->py), _mm512_set1_pd(o.y));
-    opz = _mm512_sub_pd(_mm512_loadu_pd(s->pz), _mm512_set1_pd(o.z));
+    for (i = NSPHERES - 1; i >= 0; i--) {
+        opx = _mm512_sub_pd(_mm512_set1_pd(s->px[i]), ox);
+        opy = _mm512_sub_pd(_mm512_set1_pd(s->py[i]), oy);
+        opz = _mm512_sub_pd(_mm512_set1_pd(s->pz[i]), oz);
 
-    b = _mm512_add_pd(_mm512_add_pd(_mm512_mul_pd(opx, _mm512_set1_pd(d.x)),
-                                    _mm512_mul_pd(opy, _mm512_set1_pd(d.y))),
-                      _mm512_mul_pd(opz, _mm512_set1_pd(d.z)));
-    oo = _mm512_add_pd(_mm512_add_pd(_mm512_mul_pd(opx, opx),
-                                     _mm512_mul_pd(opy, opy)),
-                       _mm512_mul_pd(opz, opz));
-    det = _mm512_add_pd(_mm512_sub_pd(_mm512_mul_pd(b, b), oo),
-                        _mm512_loadu_pd(s->rr));
+        b = _mm512_add_pd(_mm512_add_pd(_mm512_mul_pd(opx, dx),
+                                        _mm512_mul_pd(opy, dy)),
+                          _mm512_mul_pd(opz, dz));
+        oo = _mm512_add_pd(_mm512_add_pd(_mm512_mul_pd(opx, opx),
+                                         _mm512_mul_pd(opy, opy)),
+                           _mm512_mul_pd(opz, opz));
+        det = _mm512_add_pd(_mm512_sub_pd(_mm512_mul_pd(b, b), oo),
+                            _mm512_set1_pd(s->rr[i]));
 
-    /* a negative det gives NaN roots: both comparisons fail, 0 remains */
-    root = _mm512_sqrt_pd(det);
-    t1 = _mm512_sub_pd(b, root);
-    t2 = _mm512_add_pd(b, root);
+        /* a negative det gives NaN roots: both comparisons fail, 0 stays */
+        root = _mm512_sqrt_pd(det);
+        t1 = _mm512_sub_pd(b, root);
+        t2 = _mm512_add_pd(b, root);
+        hit1 = _mm512_cmp_pd_mask(t1, eps, _CMP_GT_OQ);
+        hit2 = _mm512_cmp_pd_mask(t2, eps, _CMP_GT_OQ);
+        t1 = _mm512_mask_mov_pd(_mm512_maskz_mov_pd(hit2, t2), hit1, t1);
 
-    hit1 = _mm512_cmp_pd_mask(t1, eps, _CMP_GT_OQ);
-    hit2 = _mm512_cmp_pd_mask(t2, eps, _CMP_GT_OQ);
+        nearer = _mm512_cmp_pd_mask(t1, zero, _CMP_NEQ_OQ)
+                 & _mm512_cmp_pd_mask(t1, best, _CMP_LT_OQ);
+        best = _mm512_mask_mov_pd(best, nearer, t1);
+        best_id = _mm512_mask_mov_pd(best_id, nearer, _mm512_set1_pd(i));
+    }
 
-    t2 = _mm512_maskz_mov_pd(hit2, t2);
-    _mm512_storeu_pd(dist, _mm512_mask_mov_pd(t2, hit1, t1));
+    _mm512_storeu_pd(t, best);
+    _mm512_storeu_pd(ids, best_id);
 
-    dist[8] = sphere_distance(s->px[8], s->py[8], s->pz[8], s->rr[8], o, d);
-
-    return nearest(dist, t);
+    for (k = 0; k < LANES; k++) {
+        id[k] = (int) ids[k];
+    }
 }
 
 
-#define TRACE_ROW  trace_row_avx512
+#define TRACE_ROWS  trace_rows_avx512
 #include "trace_impl.h"
 
 #if defined(__clang__)

@@ -1,25 +1,32 @@
 /*
- * The portable row renderer: spheres intersected one at a time, as in
- * smallpt.cpp.
+ * The portable renderer: each lane's ray meets the spheres one at a time,
+ * as in smallpt.cpp.
  */
 
 #include "trace.h"
 
 
-static inline int
-intersect(const scene_lanes *s, vec o, vec d, double *t)
+static inline void
+intersect_lanes(const scene_lanes *s, const ray_lanes *rays, int *id,
+    double *t)
 {
-    int     i;
+    int     i, k;
+    vec     o, d;
     double  dist[NSPHERES];
 
-    for (i = 0; i < NSPHERES; i++) {
-        dist[i] = sphere_distance(s->px[i], s->py[i], s->pz[i], s->rr[i], o,
-                                  d);
-    }
+    for (k = 0; k < LANES; k++) {
+        o = vec_make(rays->ox[k], rays->oy[k], rays->oz[k]);
+        d = vec_make(rays->dx[k], rays->dy[k], rays->dz[k]);
 
-    return nearest(dist, t);
+        for (i = 0; i < NSPHERES; i++) {
+            dist[i] = sphere_distance(s->px[i], s->py[i], s->pz[i], s->rr[i],
+                                      o, d);
+        }
+
+        id[k] = nearest(dist, &t[k]);
+    }
 }
 
 
-#define TRACE_ROW  trace_row_scalar
+#define TRACE_ROWS  trace_rows_scalar
 #include "trace_impl.h"

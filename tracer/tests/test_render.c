@@ -262,7 +262,7 @@ test_cancel(void)
     pthread_join(tid, NULL);
 
     CHECK(r.rc == SMALLPT_ECANCELLED);
-    CHECK(smallpt_job_rows_done(&job) <= done_at_cancel + 1);
+    CHECK(smallpt_job_rows_done(&job) <= done_at_cancel + 8);
     CHECK(smallpt_job_rows_done(&job) < 768);
     CHECK(smallpt_job_run(&job) == SMALLPT_ECANCELLED);
 
@@ -296,11 +296,15 @@ test_stop_callback(void)
     CHECK(smallpt_job_init(&job, 64, 48, 4, rgb) == SMALLPT_OK);
     CHECK(job.stop == NULL);
 
-    /* asked before each row: the job stops after the third */
+    /*
+     * asked at every bounce: the job stops once three rows are done (lanes
+     * finishing a row in the same bounce may add one or two)
+     */
     job.stop = stop_after_rows;
     job.stop_data = &job;
     CHECK(smallpt_job_run(&job) == SMALLPT_ECANCELLED);
-    CHECK(smallpt_job_rows_done(&job) == 3);
+    CHECK(smallpt_job_rows_done(&job) >= 3);
+    CHECK(smallpt_job_rows_done(&job) < 3 + 8);
     CHECK(job.cancel == 1);
 
     free(rgb);
