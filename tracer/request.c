@@ -350,6 +350,10 @@ smallpt_etag_match(const char *header, size_t len, const char *etag)
             p += 2;
         }
 
+        if (p == end) {
+            break;
+        }
+
         if (*p != '"') {
             /* not an entity tag: skip to the next list element */
             while (p < end && *p != ',') {

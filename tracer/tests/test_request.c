@@ -217,6 +217,15 @@ test_etag_match(void)
     CHECK(MATCH("", tag) == 0);
     CHECK(MATCH(" , ,", tag) == 0);
     CHECK(MATCH("W/", tag) == 0);
+
+    /* a value ending in "W/" is not read past (found by fuzz_query) */
+    {
+        char  *heap = malloc(9);
+
+        memcpy(heap, "@@@@@@@W/", 9);
+        CHECK(smallpt_etag_match(heap, 9, tag) == 0);
+        free(heap);
+    }
 }
 
 
