@@ -131,8 +131,9 @@ http-test: $(MODULE)
 	TEST_NGINX_LOAD_MODULES=$(abspath $(MODULE)) \
 	    prove -I t/lib t/
 
-bench: $(BUILD)/smallpt
+bench: $(BUILD)/smallpt $(MODULE)
 	scripts/bench $(BUILD)/smallpt $(REF)
+	scripts/bench-http $(NGINX_BIN) $(MODULE) $(REF)
 
 clean:
 	rm -rf $(BUILD) t/servroot
