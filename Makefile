@@ -4,6 +4,7 @@
 #   make run         serve nginx.conf on port 9000 (installs what is missing)
 #   make test        every test (installs what is missing)
 #   make bench       render speed; REF=path/to/smallpt.cpp-binary compares
+#   make load-test   load, aborted clients and reloads, with figures
 #   make clean
 #
 # The module is built against Debian's nginx-dev (/usr/share/nginx/src) and
@@ -57,7 +58,7 @@ endif
 MODULE       := $(NGINX_TREE)/objs/ngx_http_smallpt_module.so
 
 .PHONY: all tracer module run test check unit cli-test http-test bench \
-        deps clean
+        load-test deps clean
 
 all: tracer module
 
@@ -130,6 +131,10 @@ http-test: $(MODULE)
 	TEST_NGINX_BINARY=$(NGINX_BIN) \
 	TEST_NGINX_LOAD_MODULES=$(abspath $(MODULE)) \
 	    prove -I t/lib t/
+
+load-test: $(MODULE)
+	@scripts/need wrk curl
+	scripts/load-test $(NGINX_BIN) $(MODULE)
 
 bench: $(BUILD)/smallpt $(MODULE)
 	scripts/bench $(BUILD)/smallpt $(REF)
