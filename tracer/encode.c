@@ -110,8 +110,20 @@ buf_append(smallpt_buf *buf, const void *data, size_t len)
 size_t
 smallpt_ppm_max_size(int width, int height)
 {
-    /* "255 255 255 " is the longest pixel */
-    return PPM_HEADER_MAX + (size_t) width * (size_t) height * 12;
+    size_t  pixels;
+
+    if (width < 1 || height < 1) {
+        return 0;
+    }
+
+    pixels = (size_t) width * (size_t) height;
+
+    /* "255 255 255 " is the longest pixel; SIZE_MAX if it cannot be */
+    if (pixels > (SIZE_MAX - PPM_HEADER_MAX) / 12) {
+        return SIZE_MAX;
+    }
+
+    return PPM_HEADER_MAX + pixels * 12;
 }
 
 
@@ -124,7 +136,9 @@ smallpt_encode_ppm(const unsigned char *rgb, int width, int height,
     size_t          i, count;
     unsigned char  *p, digits[256][4], ndigits[256];
 
-    if (rgb == NULL || buf == NULL || width < 1 || height < 1) {
+    if (rgb == NULL || buf == NULL || width < 1 || height < 1
+        || width > SMALLPT_MAX_WIDTH || height > SMALLPT_MAX_HEIGHT)
+    {
         return SMALLPT_EINVAL;
     }
 
@@ -169,7 +183,17 @@ smallpt_png_max_size(int width, int height)
 {
     size_t  raw;
 
+    if (width < 1 || height < 1) {
+        return 0;
+    }
+
     /* filter byte and pixels per row; zlib's stored blocks, chunk headers */
+    if ((size_t) width > (SIZE_MAX / 2 - 1) / 3
+        || (size_t) height > SIZE_MAX / 2 / ((size_t) width * 3 + 1))
+    {
+        return SIZE_MAX;
+    }
+
     raw = (size_t) height * ((size_t) width * 3 + 1);
 
     return raw + raw / 64 + 4096;
@@ -179,7 +203,7 @@ smallpt_png_max_size(int width, int height)
 static void
 png_sink_write(png_structp png, png_bytep data, png_size_t len)
 {
-    png_sink  *sink = png_get_io_ptr(png);
+    volatile png_sink  *sink = png_get_io_ptr(png);
 
     if (buf_append(sink->buf, data, len) != SMALLPT_OK) {
         sink->rc = SMALLPT_ENOMEM;
@@ -216,11 +240,11 @@ int
 smallpt_encode_png(const unsigned char *rgb, int width, int height,
     smallpt_buf *buf)
 {
-    int          y;
-    size_t       start, stride;
-    png_sink     sink;
-    png_infop    info;
-    png_structp  png;
+    int                y;
+    size_t             start, stride;
+    png_infop          info;
+    png_structp        png;
+    volatile png_sink  sink;    /* changed between setjmp() and longjmp() */
 
     if (rgb == NULL || buf == NULL || width < 1 || height < 1
         || width > SMALLPT_MAX_WIDTH || height > SMALLPT_MAX_HEIGHT)
@@ -233,7 +257,7 @@ smallpt_encode_png(const unsigned char *rgb, int width, int height,
     start = buf->len;
     stride = (size_t) width * 3;
 
-    png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &sink, png_fail,
+    png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, png_fail,
                                   png_warn);
     if (png == NULL) {
         return SMALLPT_ENOMEM;
@@ -251,7 +275,7 @@ smallpt_encode_png(const unsigned char *rgb, int width, int height,
         return sink.rc;
     }
 
-    png_set_write_fn(png, &sink, png_sink_write, png_sink_flush);
+    png_set_write_fn(png, (png_voidp) &sink, png_sink_write, png_sink_flush);
     png_set_IHDR(png, info, (png_uint_32) width, (png_uint_32) height, 8,
                  PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);

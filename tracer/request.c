@@ -10,7 +10,7 @@
 
 
 /* Larger values are reported as "too large" without their digits. */
-#define NUMBER_CAP  1000000000L
+#define NUMBER_CAP  1000000000LL
 
 
 typedef struct {
@@ -132,7 +132,7 @@ static int
 parse_int_value(cursor *c, int_param *param, char reason[SMALLPT_REASON_SIZE])
 {
     int          rc, byte, digits;
-    long         v;
+    long long    v;
     const char  *what;
 
     what = NULL;

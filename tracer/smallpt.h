@@ -144,7 +144,10 @@ typedef struct {
 /* Frees the buffer's memory and empties it; its limit stays. */
 void smallpt_buf_free(smallpt_buf *buf);
 
-/* Bytes of the P3 PPM for a width x height image, at most. */
+/*
+ * Bytes of the P3 PPM for a width x height image, at most (SIZE_MAX: more
+ * than memory can hold).
+ */
 size_t smallpt_ppm_max_size(int width, int height);
 
 /*
@@ -154,7 +157,10 @@ size_t smallpt_ppm_max_size(int width, int height);
 int smallpt_encode_ppm(const unsigned char *rgb, int width, int height,
     smallpt_buf *buf);
 
-/* Bytes of the PNG for a width x height image, at most (incompressible). */
+/*
+ * Bytes of the PNG for a width x height image, at most (incompressible;
+ * SIZE_MAX: more than memory can hold).
+ */
 size_t smallpt_png_max_size(int width, int height);
 
 /* Appends an 8-bit RGB PNG of the image to buf (libpng; lossless). */

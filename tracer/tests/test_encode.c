@@ -174,6 +174,11 @@ test_errors(void)
     CHECK(smallpt_encode_ppm(px, 0, 1, &buf) == SMALLPT_EINVAL);
     CHECK(smallpt_encode_ppm(px, 1, -1, &buf) == SMALLPT_EINVAL);
     CHECK(smallpt_encode_ppm(px, 1, 1, NULL) == SMALLPT_EINVAL);
+    CHECK(smallpt_encode_ppm(px, SMALLPT_MAX_WIDTH + 1, 1, &buf)
+          == SMALLPT_EINVAL);
+    CHECK(smallpt_ppm_max_size(0, 5) == 0);
+    CHECK(smallpt_ppm_max_size(2, 1) == 32 + 24);
+    CHECK(smallpt_png_max_size(-1, 5) == 0);
     CHECK(smallpt_encode_png(NULL, 1, 1, &buf) == SMALLPT_EINVAL);
     CHECK(smallpt_encode_png(px, 1, 0, &buf) == SMALLPT_EINVAL);
     CHECK(smallpt_encode_png(px, SMALLPT_MAX_WIDTH + 1, 1, &buf)
