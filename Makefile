@@ -5,6 +5,8 @@
 #   make test        every test (installs what is missing)
 #   make bench       render speed; REF=path/to/smallpt.cpp-binary compares
 #   make load-test   load, aborted clients and reloads, with figures
+#   make sanitize    the tracer's tests under ASan and UBSan
+#   make fuzz        libFuzzer on the parsers and encoders, FUZZ_SECONDS each
 #   make clean
 #
 # The module is built against Debian's nginx-dev (/usr/share/nginx/src) and
@@ -142,3 +144,9 @@ bench: $(BUILD)/smallpt $(MODULE)
 
 clean:
 	rm -rf $(BUILD) t/servroot
+
+
+# fuzzing (make fuzz) and the sanitizer build of the tracer's tests
+# (make sanitize): see fuzz/README.md
+include fuzz/fuzz.mk
+include fuzz/sanitize.mk

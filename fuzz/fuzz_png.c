@@ -1,0 +1,193 @@
+/*
+ * libFuzzer target: smallpt_encode_png. The output, after whatever the
+ * buffer held, must decode (libpng's simplified API) to the same pixels; a
+ * buffer limit below the output's size must make it fail with
+ * SMALLPT_ENOMEM (libpng's error path, through longjmp) and leave the
+ * buffer's length and contents as they were, leaking nothing.
+ *
+ * Input:
+ *   [0] width - 1 (mod 64)   [1] height - 1 (mod 64)
+ *   [2] bytes already in the buffer (mod 32)
+ *   [3] [4] the buffer's limit: bit 15 set, that many bytes short of the
+ *       output's end; clear, that many bytes past it
+ *   the rest: pixels, repeated as needed (all 0 when there are none)
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <png.h>
+
+#include "smallpt.h"
+
+
+#define REQUIRE(cond)                                                        \
+    do {                                                                     \
+        if (!(cond)) {                                                       \
+            fprintf(stderr, "fuzz_png: property failed: %s (%s:%d)\n",       \
+                    #cond, __FILE__, __LINE__);                              \
+            abort();                                                         \
+        }                                                                    \
+    } while (0)
+
+#define CONFIG_BYTES  5
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+
+static void
+buf_prefill(smallpt_buf *buf, size_t pre, size_t limit)
+{
+    buf->data = NULL;
+    buf->len = 0;
+    buf->cap = 0;
+    buf->limit = limit;
+
+    if (pre != 0) {
+        buf->data = malloc(pre);
+        REQUIRE(buf->data != NULL);
+        memset(buf->data, 'x', pre);
+        buf->len = pre;
+        buf->cap = pre;
+    }
+}
+
+
+static int
+prefix_intact(const smallpt_buf *buf, size_t pre)
+{
+    size_t  i;
+
+    for (i = 0; i < pre; i++) {
+        if (buf->data[i] != 'x') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+
+/* Decodes the PNG at [p, p + len) and checks it is rgb, width x height. */
+static void
+check_png(const unsigned char *p, size_t len, const unsigned char *rgb,
+    int width, int height)
+{
+    size_t          n;
+    png_image       image;
+    unsigned char  *pixels;
+
+    memset(&image, 0, sizeof(image));
+    image.version = PNG_IMAGE_VERSION;
+
+    REQUIRE(png_image_begin_read_from_memory(&image, p, len) != 0);
+    REQUIRE(image.width == (png_uint_32) width);
+    REQUIRE(image.height == (png_uint_32) height);
+    /* 8-bit RGB, no alpha, no palette, stored as such */
+    REQUIRE(image.format == PNG_FORMAT_RGB);
+
+    image.format = PNG_FORMAT_RGB;
+    n = PNG_IMAGE_SIZE(image);
+    REQUIRE(n == (size_t) width * (size_t) height * 3);
+
+    pixels = malloc(n);
+    REQUIRE(pixels != NULL);
+    REQUIRE(png_image_finish_read(&image, NULL, pixels, 0, NULL) != 0);
+    REQUIRE((image.warning_or_error & PNG_IMAGE_ERROR) == 0);
+    REQUIRE(memcmp(pixels, rgb, n) == 0);
+
+    free(pixels);
+    png_image_free(&image);
+}
+
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    int             rc, width, height;
+    size_t          i, count, npix, pre, out, limit, off;
+    uint8_t         cfg[CONFIG_BYTES];
+    smallpt_buf     buf, lbuf;
+    unsigned char  *rgb, *copy;
+    const uint8_t  *pix;
+
+    memset(cfg, 0, sizeof(cfg));
+    memcpy(cfg, data, size < CONFIG_BYTES ? size : CONFIG_BYTES);
+
+    width = 1 + cfg[0] % 64;
+    height = 1 + cfg[1] % 64;
+    pre = cfg[2] % 32;
+    off = (size_t) cfg[3] << 8 | cfg[4];
+
+    pix = data + CONFIG_BYTES;
+    npix = size > CONFIG_BYTES ? size - CONFIG_BYTES : 0;
+
+    count = (size_t) width * (size_t) height * 3;
+    rgb = malloc(count);
+    REQUIRE(rgb != NULL);
+    for (i = 0; i < count; i++) {
+        rgb[i] = npix != 0 ? pix[i % npix] : 0;
+    }
+
+    /* bad arguments change nothing */
+    buf_prefill(&buf, pre, 0);
+    REQUIRE(smallpt_encode_png(rgb, 0, height, &buf) == SMALLPT_EINVAL);
+    REQUIRE(smallpt_encode_png(rgb, width, -height, &buf) == SMALLPT_EINVAL);
+    REQUIRE(smallpt_encode_png(rgb, SMALLPT_MAX_WIDTH + 1, height, &buf)
+            == SMALLPT_EINVAL);
+    REQUIRE(smallpt_encode_png(NULL, width, height, &buf) == SMALLPT_EINVAL);
+    REQUIRE(buf.len == pre);
+
+    /* no limit: appended after what the buffer held, and decodes back */
+    rc = smallpt_encode_png(rgb, width, height, &buf);
+    REQUIRE(rc == SMALLPT_OK);
+    REQUIRE(buf.len > pre && buf.len <= buf.cap);
+    REQUIRE(prefix_intact(&buf, pre));
+    out = buf.len - pre;
+    REQUIRE(out <= smallpt_png_max_size(width, height));
+    check_png(buf.data + pre, out, rgb, width, height);
+
+    copy = malloc(buf.len);
+    REQUIRE(copy != NULL);
+    memcpy(copy, buf.data, buf.len);
+
+    /*
+     * A limit: the PNG is appended as libpng writes it, so exactly the
+     * output's end is enough and a byte less is not.
+     */
+    if (off & 0x8000) {
+        off &= 0x7fff;
+        limit = pre + (out > off ? out - off : 0);
+    } else {
+        limit = pre + out + off;
+    }
+    if (limit == 0) {
+        limit = 1;              /* 0 means no limit */
+    }
+
+    buf_prefill(&lbuf, pre, limit);
+    rc = smallpt_encode_png(rgb, width, height, &lbuf);
+
+    if (limit < pre + out) {
+        REQUIRE(rc == SMALLPT_ENOMEM);
+        REQUIRE(lbuf.len == pre && prefix_intact(&lbuf, pre));
+    } else {
+        REQUIRE(rc == SMALLPT_OK);
+        REQUIRE(lbuf.len == buf.len && memcmp(lbuf.data, copy, buf.len) == 0);
+    }
+    REQUIRE(lbuf.cap <= (limit > pre ? limit : pre));
+
+    /* the same buffer, after a failure, still takes a PNG within its limit */
+    if (rc != SMALLPT_OK) {
+        lbuf.limit = 0;
+        REQUIRE(smallpt_encode_png(rgb, width, height, &lbuf) == SMALLPT_OK);
+        REQUIRE(lbuf.len == buf.len && memcmp(lbuf.data, copy, buf.len) == 0);
+    }
+
+    smallpt_buf_free(&lbuf);
+    free(copy);
+    smallpt_buf_free(&buf);
+    free(rgb);
+    return 0;
+}
