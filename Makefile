@@ -6,6 +6,9 @@
 #   make bench       render speed; REF=path/to/smallpt.cpp-binary compares
 #   make load-test   load, aborted clients and reloads, with figures
 #   make sanitize    the tracer's tests under ASan and UBSan
+#   make valgrind-test  the HTTP tests with nginx under valgrind
+#   make docker      the container image, tagged smallpt (needs Docker)
+#   make docker-test build it as smallpt:test, run it, test it over HTTP
 #   make fuzz        libFuzzer on the parsers and encoders, FUZZ_SECONDS each
 #   make clean
 #
@@ -60,7 +63,7 @@ endif
 MODULE       := $(NGINX_TREE)/objs/ngx_http_smallpt_module.so
 
 .PHONY: all tracer module run test check unit cli-test http-test bench \
-        load-test deps clean
+        load-test valgrind-test docker docker-test deps clean
 
 all: tracer module
 
@@ -130,6 +133,22 @@ cli-test: $(BUILD)/smallpt
 	tracer/tests/cli.sh $(BUILD)/smallpt
 
 http-test: $(MODULE)
+	TEST_NGINX_BINARY=$(NGINX_BIN) \
+	TEST_NGINX_LOAD_MODULES=$(abspath $(MODULE)) \
+	    prove -I t/lib t/
+
+docker:
+	docker build --network=host -t smallpt .
+
+docker-test:
+	@scripts/need $(TEST_PKGS)
+	scripts/docker-test
+
+# the HTTP tests with nginx under valgrind's memcheck: slow renders get
+# long timeouts, timing tests and full-size renders are skipped
+valgrind-test: $(MODULE)
+	@scripts/need valgrind $(TEST_PKGS)
+	TEST_NGINX_USE_VALGRIND=1 TEST_NGINX_TIMEOUT=120 \
 	TEST_NGINX_BINARY=$(NGINX_BIN) \
 	TEST_NGINX_LOAD_MODULES=$(abspath $(MODULE)) \
 	    prove -I t/lib t/

@@ -27,9 +27,9 @@ __DATA__
  "ETag: \"smallpt1.0.0-64x48-4spp-ppm\"",
  "ETag: \"smallpt1.0.0-64x48-8spp-ppm\"",
  "Content-Type: image/png"]
---- response_headers_like eval
-["ETag: .*", "ETag: .*", "ETag: .*",
- "ETag: \"smallpt1\\.0\\.0-64x48-4spp-png-libpng[0-9.]+-zlib[0-9.]+\""]
+--- raw_response_headers_like eval
+["(?m)^ETag: ", "(?m)^ETag: ", "(?m)^ETag: ",
+ "(?m)^ETag: \"smallpt1\\.0\\.0-64x48-4spp-png-libpng[0-9.]+-zlib[0-9.]+\"\r\$"]
 
 
 
@@ -126,8 +126,8 @@ Content-Type: image/png
 Content-Disposition: inline; filename="image.png"
 !Content-Length
 !Server-Timing
---- response_headers_like
-ETag: "smallpt1\.0\.0-2048x2048-1024spp-png-libpng[0-9.]+-zlib[0-9.]+"
+--- raw_response_headers_like chomp
+(?ms)(?=.*^ETag: "smallpt1\.0\.0-2048x2048-1024spp-png-libpng[0-9.]+-zlib[0-9.]+"\r$)
 --- response_body
 --- error_log
 render=- status=200

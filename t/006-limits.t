@@ -71,6 +71,7 @@ w: 1024 is too large; expected an integer from 1 to 512
 
 
 === TEST 5: past smallpt_time_limit the render is cancelled: 503
+--- skip_eval: 6: $ENV{TEST_NGINX_USE_VALGRIND}
 --- config
     location = /render {
         smallpt;
@@ -93,6 +94,7 @@ smallpt: render cancelled after
 
 
 === TEST 6: after a cancelled render the pool serves the next one
+--- skip_eval: 6: $ENV{TEST_NGINX_USE_VALGRIND}
 --- config
     location = /render {
         smallpt;

@@ -12,6 +12,7 @@ run_tests();
 __DATA__
 
 === TEST 1: a static file answers at once while renders fill the pool
+--- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool smallpt threads=2;
 --- config
@@ -37,6 +38,7 @@ smallpt: rendering 256x192 spp 64 png in 2 tasks
 
 
 === TEST 2: the queue is full: 503 with Retry-After, at once
+--- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool busy threads=1 max_queue=1;
 --- config
@@ -65,6 +67,7 @@ smallpt: thread pool "busy" is full, render refused
 
 
 === TEST 3: smallpt_retry_after
+--- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool busy threads=1 max_queue=1;
 --- config
@@ -87,6 +90,7 @@ Retry-After: 30
 
 
 === TEST 4: concurrent renders share the pool; a queued one is served
+--- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool smallpt threads=2 max_queue=64;
 --- config

@@ -38,6 +38,7 @@ status=499 render=-
 
 
 === TEST 2: after an aborted render the threads serve the next one at once
+--- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool smallpt threads=2;
 --- config
@@ -60,6 +61,7 @@ smallpt: render cancelled after
 
 
 === TEST 3: many aborted renders in a row: no alert, the next one served
+--- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool smallpt threads=2;
 --- config

@@ -12,6 +12,7 @@ run_tests();
 __DATA__
 
 === TEST 1: reload during a render: the render is answered, complete
+--- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool smallpt threads=2;
 --- config
@@ -38,6 +39,7 @@ gracefully shutting down
 
 
 === TEST 2: graceful quit during a render: answered before nginx exits
+--- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool smallpt threads=2;
 --- config
