@@ -25,6 +25,31 @@ typedef struct {
     double  x, y, z;
 } vec;
 
+
+/*
+ * sqrt() without errno: the same correctly rounded result, without the
+ * check and the libm call a negative argument takes (smallpt never takes
+ * the root of a negative number).
+ */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+static inline double
+root(double x)
+{
+    return _mm_cvtsd_f64(_mm_sqrt_sd(_mm_setzero_pd(), _mm_set_sd(x)));
+}
+
+#else
+
+static inline double
+root(double x)
+{
+    return sqrt(x);
+}
+
+#endif
+
 typedef enum {
     DIFF, SPEC, REFR
 } material;
@@ -181,7 +206,7 @@ vec_cross(vec a, vec b)
 static inline vec
 vec_norm(vec a)
 {
-    return vec_scale(a, 1 / sqrt(a.x * a.x + a.y * a.y + a.z * a.z));
+    return vec_scale(a, 1 / root(a.x * a.x + a.y * a.y + a.z * a.z));
 }
 
 
@@ -227,7 +252,7 @@ sphere_distance(double px, double py, double pz, double rr, vec o, vec d)
         return 0;
     }
 
-    det = sqrt(det);
+    det = root(det);
 
     t = b - det;
     if (t > EPS) {

@@ -83,7 +83,7 @@ typedef struct {
 } engine;
 
 
-static void
+static inline void
 set_ray(ray_lanes *rays, int k, vec o, vec d)
 {
     rays->ox[k] = o.x;
@@ -96,7 +96,7 @@ set_ray(ray_lanes *rays, int k, vec o, vec d)
 
 
 /* The lane's next camera ray: smallpt's tent filter and camera. */
-static void
+static inline void
 camera_ray(const engine *en, lane *l, int k)
 {
     vec           d;
@@ -104,9 +104,9 @@ camera_ray(const engine *en, lane *l, int k)
     const camera  *cam = en->cam;
 
     r1 = 2 * rand48(&l->xi);
-    dx = r1 < 1 ? sqrt(r1) - 1 : 1 - sqrt(2 - r1);
+    dx = r1 < 1 ? root(r1) - 1 : 1 - root(2 - r1);
     r2 = 2 * rand48(&l->xi);
-    dy = r2 < 1 ? sqrt(r2) - 1 : 1 - sqrt(2 - r2);
+    dy = r2 < 1 ? root(r2) - 1 : 1 - root(2 - r2);
 
     d = vec_add(vec_add(vec_scale(cam->cx, ((l->sx + .5 + dx) / 2 + l->x)
                                            / cam->w - .5),
@@ -150,7 +150,7 @@ start_row(const engine *en, lane *l, int k)
 
 
 /* A sample's radiance is known: add it, move on to the next sample. */
-static void
+static inline void
 sample_done(const engine *en, lane *l, int k, vec radiance)
 {
     const trace_rows_args  *a = en->args;
@@ -195,7 +195,7 @@ sample_done(const engine *en, lane *l, int k, vec radiance)
 }
 
 
-static frame *
+static inline frame *
 push(lane *l, int kind, const sphere *obj, vec f)
 {
     int     cap;
@@ -226,7 +226,7 @@ push(lane *l, int kind, const sphere *obj, vec f)
  * recursion returns, until the sample is done or a glass split's reflected
  * ray is still to trace.
  */
-static void
+static inline void
 path_done(const engine *en, lane *l, int k, vec L)
 {
     frame  *fr;
@@ -269,7 +269,7 @@ path_done(const engine *en, lane *l, int k, vec L)
  * (id -1: nothing). Sets the lane's next ray, or ends its path.
  * Returns SMALLPT_OK or SMALLPT_ENOMEM.
  */
-static int
+static inline int
 bounce(const engine *en, lane *l, int k, int id, double t)
 {
     int            into;
@@ -307,14 +307,14 @@ bounce(const engine *en, lane *l, int k, int id, double t)
     if (obj->refl == DIFF) {
         r1 = 2 * PI * rand48(&l->xi);
         r2 = rand48(&l->xi);
-        r2s = sqrt(r2);
+        r2s = root(r2);
         w = nl;
         u = vec_norm(vec_cross(fabs(w.x) > .1 ? vec_make(0, 1, 0)
                                               : vec_make(1, 0, 0), w));
         v = vec_cross(w, u);
         dir = vec_norm(vec_add(vec_add(vec_scale(vec_scale(u, cos(r1)), r2s),
                                        vec_scale(vec_scale(v, sin(r1)), r2s)),
-                               vec_scale(w, sqrt(1 - r2))));
+                               vec_scale(w, root(1 - r2))));
 
         if (push(l, FOLD_PLAIN, obj, f) == NULL) {
             return SMALLPT_ENOMEM;
@@ -351,7 +351,7 @@ bounce(const engine *en, lane *l, int k, int id, double t)
 
     tdir = vec_norm(vec_sub(vec_scale(d, nnt),
                             vec_scale(n, (into ? 1 : -1)
-                                         * (ddn * nnt + sqrt(cos2t)))));
+                                         * (ddn * nnt + root(cos2t)))));
     r0 = (.5 * .5) / (2.5 * 2.5);
     c = 1 - (into ? -ddn : vec_dot(tdir, n));
     re = r0 + (1 - r0) * c * c * c * c * c;
