@@ -92,6 +92,34 @@ intersect_lanes(const scene_lanes *s, const ray_lanes *rays, int *id,
 }
 
 
+/* vectors of four lanes */
+
+#define VW  4
+
+typedef __m256d  vd;
+typedef __m256d  vm;
+
+
+static inline vd vd_load(const double *p) { return _mm256_loadu_pd(p); }
+static inline void vd_store(double *p, vd v) { _mm256_storeu_pd(p, v); }
+static inline vd vd_set(double x) { return _mm256_set1_pd(x); }
+static inline vd vd_add(vd a, vd b) { return _mm256_add_pd(a, b); }
+static inline vd vd_sub(vd a, vd b) { return _mm256_sub_pd(a, b); }
+static inline vd vd_mul(vd a, vd b) { return _mm256_mul_pd(a, b); }
+static inline vd vd_div(vd a, vd b) { return _mm256_div_pd(a, b); }
+static inline vd vd_sqrt(vd a) { return _mm256_sqrt_pd(a); }
+
+static inline vd
+vd_abs(vd a)
+{
+    return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a);
+}
+
+static inline vm vd_lt(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
+static inline vm vd_gt(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_GT_OQ); }
+static inline vd vd_select(vm m, vd a, vd b) { return _mm256_blendv_pd(b, a, m); }
+
+
 #define TRACE_ROWS  trace_rows_avx2
 #include "trace_impl.h"
 

@@ -82,6 +82,39 @@ intersect_lanes(const scene_lanes *s, const ray_lanes *rays, int *id,
 }
 
 
+/* vectors of eight lanes */
+
+#define VW  8
+
+typedef __m512d   vd;
+typedef __mmask8  vm;
+
+
+static inline vd vd_load(const double *p) { return _mm512_loadu_pd(p); }
+static inline void vd_store(double *p, vd v) { _mm512_storeu_pd(p, v); }
+static inline vd vd_set(double x) { return _mm512_set1_pd(x); }
+static inline vd vd_add(vd a, vd b) { return _mm512_add_pd(a, b); }
+static inline vd vd_sub(vd a, vd b) { return _mm512_sub_pd(a, b); }
+static inline vd vd_mul(vd a, vd b) { return _mm512_mul_pd(a, b); }
+static inline vd vd_div(vd a, vd b) { return _mm512_div_pd(a, b); }
+static inline vd vd_sqrt(vd a) { return _mm512_sqrt_pd(a); }
+static inline vd vd_abs(vd a) { return _mm512_abs_pd(a); }
+
+static inline vm
+vd_lt(vd a, vd b)
+{
+    return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ);
+}
+
+static inline vm
+vd_gt(vd a, vd b)
+{
+    return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ);
+}
+
+static inline vd vd_select(vm m, vd a, vd b) { return _mm512_mask_blend_pd(m, b, a); }
+
+
 #define TRACE_ROWS  trace_rows_avx512
 #include "trace_impl.h"
 

@@ -1,12 +1,16 @@
 /*
  * The path tracer, written once and compiled once per instruction set: the
- * including file defines TRACE_ROWS (the name of the renderer it makes) and
+ * including file defines TRACE_ROWS (the name of the renderer it makes),
  *
  *     static inline void intersect_lanes(const scene_lanes *s,
  *         const ray_lanes *rays, int *id, double *t);
  *
  * which finds, for each of the LANES rays, the nearest sphere it hits as
- * smallpt does (id -1 for none) and the distance t.
+ * smallpt does (id -1 for none) and the distance t, and a vector of VW
+ * doubles, vd, with a comparison mask vm and these operations, each the
+ * IEEE operation of every lane: vd_load, vd_store, vd_set, vd_add, vd_sub,
+ * vd_mul, vd_div, vd_sqrt, vd_abs, vd_lt, vd_gt and vd_select(m, a, b)
+ * (a where m, else b).
  *
  * smallpt's radiance() is recursive, so one path is one long chain of
  * dependent operations and the CPU waits on each. Here each thread traces
@@ -73,6 +77,108 @@ typedef struct {
     double  w;
     double  h;
 } camera;
+
+
+/*
+ * Where the lanes' rays hit, as arrays across the lanes: the point, the
+ * sphere's normal there and that normal facing the ray; for a diffuse
+ * bounce, its random numbers and the new direction. The square roots and
+ * divisions these take are done VW lanes at a time (hit_points(),
+ * diffuse_rays()); the rest of a bounce, one lane at a time (bounce()).
+ */
+typedef struct {
+    double  x[LANES], y[LANES], z[LANES];
+    double  nx[LANES], ny[LANES], nz[LANES];
+    double  lx[LANES], ly[LANES], lz[LANES];
+    double  cos_r1[LANES], sin_r1[LANES], r2[LANES];
+    double  dx[LANES], dy[LANES], dz[LANES];
+    int     diffuse[LANES];
+} hits;
+
+
+/* Three vectors of VW lanes each: the lanes' vec, side by side. */
+typedef struct {
+    vd  x, y, z;
+} vvec;
+
+
+static inline vvec
+vv_load(const double *x, const double *y, const double *z, int k)
+{
+    vvec  v;
+
+    v.x = vd_load(x + k);
+    v.y = vd_load(y + k);
+    v.z = vd_load(z + k);
+    return v;
+}
+
+
+static inline void
+vv_store(double *x, double *y, double *z, int k, vvec v)
+{
+    vd_store(x + k, v.x);
+    vd_store(y + k, v.y);
+    vd_store(z + k, v.z);
+}
+
+
+static inline vvec
+vv_make(vd x, vd y, vd z)
+{
+    vvec  v;
+
+    v.x = x;
+    v.y = y;
+    v.z = z;
+    return v;
+}
+
+
+static inline vvec
+vv_add(vvec a, vvec b)
+{
+    return vv_make(vd_add(a.x, b.x), vd_add(a.y, b.y), vd_add(a.z, b.z));
+}
+
+
+static inline vvec
+vv_sub(vvec a, vvec b)
+{
+    return vv_make(vd_sub(a.x, b.x), vd_sub(a.y, b.y), vd_sub(a.z, b.z));
+}
+
+
+static inline vvec
+vv_scale(vvec a, vd s)
+{
+    return vv_make(vd_mul(a.x, s), vd_mul(a.y, s), vd_mul(a.z, s));
+}
+
+
+static inline vd
+vv_dot(vvec a, vvec b)
+{
+    return vd_add(vd_add(vd_mul(a.x, b.x), vd_mul(a.y, b.y)),
+                  vd_mul(a.z, b.z));
+}
+
+
+static inline vvec
+vv_cross(vvec a, vvec b)
+{
+    return vv_make(vd_sub(vd_mul(a.y, b.z), vd_mul(a.z, b.y)),
+                   vd_sub(vd_mul(a.z, b.x), vd_mul(a.x, b.z)),
+                   vd_sub(vd_mul(a.x, b.y), vd_mul(a.y, b.x)));
+}
+
+
+/* vec_norm: a * (1 / sqrt(a.a)) */
+static inline vvec
+vv_norm(vvec a)
+{
+    return vv_scale(a, vd_div(vd_set(1), vd_sqrt(vv_dot(a, a))));
+}
 
 
 typedef struct {
@@ -265,16 +371,97 @@ path_done(const engine *en, lane *l, int k, vec L)
 
 
 /*
- * One bounce of radiance(): the ray of lane k hit sphere id at distance t
- * (id -1: nothing). Sets the lane's next ray, or ends its path.
- * Returns SMALLPT_OK or SMALLPT_ENOMEM.
+ * Where each lane's ray hit and the normals there: x = o + d t,
+ * n = norm(x - p), nl = n.d < 0 ? n : n * -1. Lanes that hit nothing (or
+ * are idle) compute something harmless that is not used.
+ */
+static inline void
+hit_points(const ray_lanes *rays, const int *id, const double *t, hits *h)
+{
+    int     k;
+    vm      facing;
+    vvec    o, d, x, n, p;
+    double  px[LANES], py[LANES], pz[LANES], dist[LANES];
+
+    for (k = 0; k < LANES; k++) {
+        px[k] = id[k] >= 0 ? spheres[id[k]].p.x : 0;
+        py[k] = id[k] >= 0 ? spheres[id[k]].p.y : 0;
+        pz[k] = id[k] >= 0 ? spheres[id[k]].p.z : 0;
+        dist[k] = id[k] >= 0 ? t[k] : 1;
+    }
+
+    for (k = 0; k < LANES; k += VW) {
+        o = vv_load(rays->ox, rays->oy, rays->oz, k);
+        d = vv_load(rays->dx, rays->dy, rays->dz, k);
+        p = vv_load(px, py, pz, k);
+
+        x = vv_add(o, vv_scale(d, vd_load(dist + k)));
+        n = vv_norm(vv_sub(x, p));
+        facing = vd_lt(vv_dot(n, d), vd_set(0));
+
+        vv_store(h->x, h->y, h->z, k, x);
+        vv_store(h->nx, h->ny, h->nz, k, n);
+        vv_store(h->lx, h->ly, h->lz, k, vv_make(
+                     vd_select(facing, n.x, vd_mul(n.x, vd_set(-1))),
+                     vd_select(facing, n.y, vd_mul(n.y, vd_set(-1))),
+                     vd_select(facing, n.z, vd_mul(n.z, vd_set(-1)))));
+    }
+}
+
+
+/*
+ * The new directions of the diffuse bounces, from w = nl and the random
+ * angle and radius: u = norm((|w.x| > .1 ? (0, 1, 0) : (1, 0, 0)) x w),
+ * v = w x u, d = norm(u cos(r1) sqrt(r2) + v sin(r1) sqrt(r2)
+ * + w sqrt(1 - r2)). Lanes that are not diffuse compute something harmless.
+ */
+static inline void
+diffuse_dirs(hits *h)
+{
+    int   k;
+    vd    r2, r2s, zero, one;
+    vm    steep;
+    vvec  w, u, v, a, dir;
+
+    zero = vd_set(0);
+    one = vd_set(1);
+
+    for (k = 0; k < LANES; k += VW) {
+        w = vv_load(h->lx, h->ly, h->lz, k);
+        r2 = vd_load(h->r2 + k);
+        r2s = vd_sqrt(r2);
+
+        steep = vd_gt(vd_abs(w.x), vd_set(.1));
+        a = vv_make(vd_select(steep, zero, one), vd_select(steep, one, zero),
+                    zero);
+        u = vv_norm(vv_cross(a, w));
+        v = vv_cross(w, u);
+
+        dir = vv_norm(vv_add(vv_add(vv_scale(vv_scale(u,
+                                                      vd_load(h->cos_r1 + k)),
+                                             r2s),
+                                    vv_scale(vv_scale(v,
+                                                      vd_load(h->sin_r1 + k)),
+                                             r2s)),
+                             vv_scale(w, vd_sqrt(vd_sub(one, r2)))));
+
+        vv_store(h->dx, h->dy, h->dz, k, dir);
+    }
+}
+
+
+/*
+ * One bounce of radiance(): the ray of lane k hit sphere id (id -1:
+ * nothing) where h says. Sets the lane's next ray, or ends its path, or,
+ * for a diffuse surface, draws its random numbers and leaves the new ray to
+ * diffuse_dirs() (h->diffuse[k]). Returns SMALLPT_OK or SMALLPT_ENOMEM.
  */
 static inline int
-bounce(const engine *en, lane *l, int k, int id, double t)
+bounce(const engine *en, lane *l, int k, int id, hits *h)
 {
     int            into;
-    vec            o, d, x, n, nl, f, w, u, v, dir, tdir, refl;
-    double         p, r1, r2, r2s, nnt, ddn, cos2t, r0, c, re, tr, pr;
+    vec            d, x, n, nl, f, tdir, refl;
+    double         p, r1, nnt, ddn, cos2t, r0, c, re, tr, pr;
     frame         *fr;
     ray_lanes     *rays = en->rays;
     const sphere  *obj;
@@ -284,13 +471,12 @@ bounce(const engine *en, lane *l, int k, int id, double t)
         return SMALLPT_OK;
     }
 
-    o = vec_make(rays->ox[k], rays->oy[k], rays->oz[k]);
     d = vec_make(rays->dx[k], rays->dy[k], rays->dz[k]);
+    x = vec_make(h->x[k], h->y[k], h->z[k]);
+    n = vec_make(h->nx[k], h->ny[k], h->nz[k]);
+    nl = vec_make(h->lx[k], h->ly[k], h->lz[k]);
 
     obj = &spheres[id];
-    x = vec_add(o, vec_scale(d, t));
-    n = vec_norm(vec_sub(x, obj->p));
-    nl = vec_dot(n, d) < 0 ? n : vec_scale(n, -1);
     f = obj->c;
     p = f.x > f.y && f.x > f.z ? f.x : f.y > f.z ? f.y : f.z;
 
@@ -306,22 +492,13 @@ bounce(const engine *en, lane *l, int k, int id, double t)
 
     if (obj->refl == DIFF) {
         r1 = 2 * PI * rand48(&l->xi);
-        r2 = rand48(&l->xi);
-        r2s = root(r2);
-        w = nl;
-        u = vec_norm(vec_cross(fabs(w.x) > .1 ? vec_make(0, 1, 0)
-                                              : vec_make(1, 0, 0), w));
-        v = vec_cross(w, u);
-        dir = vec_norm(vec_add(vec_add(vec_scale(vec_scale(u, cos(r1)), r2s),
-                                       vec_scale(vec_scale(v, sin(r1)), r2s)),
-                               vec_scale(w, root(1 - r2))));
+        h->r2[k] = rand48(&l->xi);
+        h->cos_r1[k] = cos(r1);
+        h->sin_r1[k] = sin(r1);
+        h->diffuse[k] = 1;
 
-        if (push(l, FOLD_PLAIN, obj, f) == NULL) {
-            return SMALLPT_ENOMEM;
-        }
-
-        set_ray(rays, k, x, dir);
-        return SMALLPT_OK;
+        return push(l, FOLD_PLAIN, obj, f) != NULL ? SMALLPT_OK
+                                                   : SMALLPT_ENOMEM;
     }
 
     refl = vec_sub(d, vec_scale(vec_scale(n, 2), vec_dot(n, d)));
@@ -397,6 +574,7 @@ int
 TRACE_ROWS(const trace_rows_args *a)
 {
     int          k, rc, active, id[LANES];
+    hits         h;
     lane         lanes[LANES];
     double       t[LANES];
     camera       cam;
@@ -442,14 +620,21 @@ TRACE_ROWS(const trace_rows_args *a)
 
         intersect_lanes(&scene, &rays, id, t);
 
+        hit_points(&rays, id, t, &h);
+
         active = 0;
 
         for (k = 0; k < LANES; k++) {
+            h.diffuse[k] = 0;
+            h.r2[k] = 0;
+            h.cos_r1[k] = 1;
+            h.sin_r1[k] = 0;
+
             if (lanes[k].row < 0) {
                 continue;
             }
 
-            rc = bounce(&en, &lanes[k], k, id[k], t[k]);
+            rc = bounce(&en, &lanes[k], k, id[k], &h);
             if (rc != SMALLPT_OK) {
                 break;
             }
@@ -459,6 +644,15 @@ TRACE_ROWS(const trace_rows_args *a)
 
         if (rc != SMALLPT_OK) {
             break;
+        }
+
+        diffuse_dirs(&h);
+
+        for (k = 0; k < LANES; k++) {
+            if (h.diffuse[k]) {
+                set_ray(&rays, k, vec_make(h.x[k], h.y[k], h.z[k]),
+                        vec_make(h.dx[k], h.dy[k], h.dz[k]));
+            }
         }
     }
 
