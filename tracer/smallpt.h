@@ -39,8 +39,8 @@ enum {
 enum {
     SMALLPT_ISA_AUTO = 0,   /* the best this CPU runs */
     SMALLPT_ISA_SCALAR,     /* portable C */
-    SMALLPT_ISA_AVX2,       /* x86-64 AVX2: four rays at once */
-    SMALLPT_ISA_AVX512      /* x86-64 AVX-512F: eight rays at once */
+    SMALLPT_ISA_AVX2,       /* x86-64 AVX2: four lanes at once */
+    SMALLPT_ISA_AVX512      /* x86-64 AVX-512F: eight lanes at once */
 };
 
 
@@ -56,7 +56,7 @@ int smallpt_effective_spp(int spp);
 /* 1 if this build and this CPU can run the instruction set isa, else 0. */
 int smallpt_isa_supported(int isa);
 
-/* The instruction set auto chooses here: AVX2 if the CPU has it, or scalar. */
+/* The instruction set auto chooses here: AVX-512, AVX2 or scalar. */
 int smallpt_isa_best(void);
 
 /* "auto", "scalar", "avx2" or "avx512"; and back (-1: unknown name). */

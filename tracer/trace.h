@@ -103,7 +103,7 @@ typedef struct {
 
 
 /* Rows each thread traces at once (see trace_impl.h). */
-#define LANES  8
+#define LANES  16
 
 /* The rays of the lanes, as structure of arrays. */
 typedef struct {

@@ -1,5 +1,5 @@
 /*
- * The AVX-512 renderer: the eight lanes' rays meet each sphere at once.
+ * The AVX-512 renderer: eight lanes' rays meet each sphere at once.
  * Each SIMD lane does exactly the scalar operations, in the same order, and
  * FMA is not enabled, so the image is the same. Chosen at run time when
  * the CPU has AVX-512F (render.c).
@@ -20,25 +20,25 @@
 
 
 /*
- * Every ray against every sphere, scanned from the last with smallpt's
- * rule: a hit (not 0) strictly nearer than the best so far wins.
+ * Rays first .. first + 7 against every sphere, scanned from the last with
+ * smallpt's rule: a hit (not 0) strictly nearer than the best so far wins.
  */
 static inline void
-intersect_lanes(const scene_lanes *s, const ray_lanes *rays, int *id,
+intersect8(const scene_lanes *s, const ray_lanes *rays, int first, int *id,
     double *t)
 {
     int        i, k;
-    double     ids[LANES];
+    double     ids[8];
     __m512d    ox, oy, oz, dx, dy, dz, opx, opy, opz, b, oo, det, root, t1, t2;
     __m512d    eps, zero, best, best_id;
     __mmask8   hit1, hit2, nearer;
 
-    ox = _mm512_loadu_pd(rays->ox);
-    oy = _mm512_loadu_pd(rays->oy);
-    oz = _mm512_loadu_pd(rays->oz);
-    dx = _mm512_loadu_pd(rays->dx);
-    dy = _mm512_loadu_pd(rays->dy);
-    dz = _mm512_loadu_pd(rays->dz);
+    ox = _mm512_loadu_pd(rays->ox + first);
+    oy = _mm512_loadu_pd(rays->oy + first);
+    oz = _mm512_loadu_pd(rays->oz + first);
+    dx = _mm512_loadu_pd(rays->dx + first);
+    dy = _mm512_loadu_pd(rays->dy + first);
+    dz = _mm512_loadu_pd(rays->dz + first);
 
     eps = _mm512_set1_pd(EPS);
     zero = _mm512_setzero_pd();
@@ -73,11 +73,23 @@ intersect_lanes(const scene_lanes *s, const ray_lanes *rays, int *id,
         best_id = _mm512_mask_mov_pd(best_id, nearer, _mm512_set1_pd(i));
     }
 
-    _mm512_storeu_pd(t, best);
+    _mm512_storeu_pd(t + first, best);
     _mm512_storeu_pd(ids, best_id);
 
-    for (k = 0; k < LANES; k++) {
-        id[k] = (int) ids[k];
+    for (k = 0; k < 8; k++) {
+        id[first + k] = (int) ids[k];
+    }
+}
+
+
+static inline void
+intersect_lanes(const scene_lanes *s, const ray_lanes *rays, int *id,
+    double *t)
+{
+    int  first;
+
+    for (first = 0; first < LANES; first += 8) {
+        intersect8(s, rays, first, id, t);
     }
 }
 
