@@ -21,6 +21,15 @@
 #include "request.h"
 
 
+#define NGX_HTTP_SMALLPT_INLINE      0
+#define NGX_HTTP_SMALLPT_ATTACHMENT  1
+
+#define NGX_HTTP_SMALLPT_VAR_SPP     0
+#define NGX_HTTP_SMALLPT_VAR_WIDTH   1
+#define NGX_HTTP_SMALLPT_VAR_HEIGHT  2
+#define NGX_HTTP_SMALLPT_VAR_FORMAT  3
+
+
 typedef struct {
     ngx_thread_pool_t         *thread_pool;
     ngx_str_t                  thread_pool_name;
@@ -56,15 +65,6 @@ typedef struct {
     unsigned                   timed_out:1;
     unsigned                   terminated:1;
 } ngx_http_smallpt_ctx_t;
-
-
-#define NGX_HTTP_SMALLPT_INLINE      0
-#define NGX_HTTP_SMALLPT_ATTACHMENT  1
-
-#define NGX_HTTP_SMALLPT_VAR_SPP     0
-#define NGX_HTTP_SMALLPT_VAR_WIDTH   1
-#define NGX_HTTP_SMALLPT_VAR_HEIGHT  2
-#define NGX_HTTP_SMALLPT_VAR_FORMAT  3
 
 
 static ngx_int_t ngx_http_smallpt_handler(ngx_http_request_t *r);
@@ -151,7 +151,7 @@ static ngx_command_t  ngx_http_smallpt_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_smallpt_render_threads,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_smallpt_loc_conf_t, render_threads),
+      0,
       NULL },
 
     { ngx_string("smallpt_max_spp"),
@@ -269,11 +269,11 @@ static ngx_http_variable_t  ngx_http_smallpt_vars[] = {
 static ngx_int_t
 ngx_http_smallpt_handler(ngx_http_request_t *r)
 {
-    char                          reason[SMALLPT_REASON_SIZE];
     ngx_int_t                     rc;
     smallpt_limits                limits;
     ngx_http_smallpt_ctx_t       *ctx;
     ngx_http_smallpt_loc_conf_t  *slcf;
+    char                          reason[SMALLPT_REASON_SIZE];
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         rc = ngx_http_discard_request_body(r);
@@ -315,8 +315,8 @@ ngx_http_smallpt_handler(ngx_http_request_t *r)
     limits.max_width = (int) slcf->max_width;
     limits.max_height = (int) slcf->max_height;
 
-    if (smallpt_query_parse((char *) r->args.data, r->args.len, &limits,
-                            &ctx->query, reason)
+    if (smallpt_query_parse(r->args.len ? (char *) r->args.data : "",
+                            r->args.len, &limits, &ctx->query, reason)
         != 0)
     {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -328,7 +328,9 @@ ngx_http_smallpt_handler(ngx_http_request_t *r)
 
     smallpt_etag(&ctx->query, ctx->etag);
 
-    if (r->headers_in.if_none_match != NULL
+    /* subrequests share the main request's headers: not its If-None-Match */
+    if (r == r->main
+        && r->headers_in.if_none_match != NULL
         && smallpt_etag_match((char *) r->headers_in.if_none_match->value.data,
                               r->headers_in.if_none_match->value.len,
                               ctx->etag))
@@ -344,7 +346,8 @@ ngx_http_smallpt_handler(ngx_http_request_t *r)
         return ngx_http_send_header(r);
     }
 
-    if (r->method == NGX_HTTP_HEAD) {
+    /* HEAD, and subrequests that want headers only (auth_request) */
+    if (r->method == NGX_HTTP_HEAD || r->header_only) {
         rc = ngx_http_smallpt_set_headers(r, ctx);
         if (rc != NGX_OK) {
             return rc;
@@ -363,12 +366,12 @@ ngx_http_smallpt_start(ngx_http_request_t *r,
     ngx_http_smallpt_loc_conf_t *slcf, ngx_http_smallpt_ctx_t *ctx)
 {
     size_t                 size;
-    u_char                *rgb, value[NGX_TIME_T_LEN];
+    u_char                *rgb, *value;
     ngx_int_t              i;
-    ngx_thread_task_t     *task;
-    ngx_pool_cleanup_t    *pcln;
-    ngx_http_cleanup_t    *cln;
     smallpt_query         *q;
+    ngx_thread_task_t     *task;
+    ngx_http_cleanup_t    *cln;
+    ngx_pool_cleanup_t    *pcln;
 
     q = &ctx->query;
     size = (size_t) q->width * q->height * 3;
@@ -419,6 +422,10 @@ ngx_http_smallpt_start(ngx_http_request_t *r,
     for (i = 0; i < slcf->render_threads; i++) {
         task = ngx_thread_task_alloc(r->pool, 0);
         if (task == NULL) {
+            if (ctx->pending == 0) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
             break;
         }
 
@@ -435,11 +442,16 @@ ngx_http_smallpt_start(ngx_http_request_t *r,
     }
 
     if (ctx->pending == 0) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "smallpt: thread pool \"%V\" is full, render refused",
                       &slcf->thread_pool_name);
 
         if (slcf->retry_after > 0) {
+            value = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+            if (value == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
             size = ngx_sprintf(value, "%T", slcf->retry_after) - value;
             if (ngx_http_smallpt_add_header(r, "Retry-After", value, size)
                 == NULL)
@@ -541,6 +553,9 @@ ngx_http_smallpt_task_done(ngx_event_t *ev)
         ngx_del_timer(&ctx->timer);
     }
 
+    /* the pixels are encoded now, or not needed: free them early */
+    ngx_pfree(r->pool, ctx->job.rgb);
+
     if (!ctx->rendered) {
         ngx_log_error(NGX_LOG_INFO, c->log, 0,
                       "smallpt: render cancelled after %d of %d rows",
@@ -561,13 +576,18 @@ ngx_http_smallpt_timeout(ngx_event_t *ev)
 {
     ngx_http_smallpt_ctx_t  *ctx = ev->data;
 
-    ngx_log_error(NGX_LOG_ERR, ev->log, 0,
-                  "smallpt: render time limit exceeded, cancelling "
-                  "%dx%d spp %d", ctx->query.width, ctx->query.height,
-                  smallpt_effective_spp(ctx->query.spp));
+    if (!ctx->timed_out) {
+        ngx_log_error(NGX_LOG_ERR, ev->log, 0,
+                      "smallpt: render time limit exceeded, cancelling "
+                      "%dx%d spp %d", ctx->query.width, ctx->query.height,
+                      smallpt_effective_spp(ctx->query.spp));
 
-    ctx->timed_out = 1;
-    smallpt_job_cancel(&ctx->job);
+        ctx->timed_out = 1;
+        smallpt_job_cancel(&ctx->job);
+    }
+
+    /* still a timer until the tasks are back: an exiting worker waits */
+    ngx_add_timer(ev, 1000);
 }
 
 
@@ -602,6 +622,15 @@ ngx_http_smallpt_respond(ngx_http_request_t *r)
 
     r->write_event_handler = ngx_http_request_empty_handler;
 
+    if (ctx->terminated) {
+        /*
+         * terminated meanwhile (client gone, shutdown), and nginx put its
+         * finalizer on another request than this one (a subrequest)
+         */
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
     ngx_http_finalize_request(r, ngx_http_smallpt_send_image(r, ctx));
 }
 
@@ -609,18 +638,19 @@ ngx_http_smallpt_respond(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_smallpt_send_image(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
 {
-    u_char        *p;
-    double         queue_ms, render_ms;
-    ngx_int_t      rc;
-    ngx_buf_t     *b;
-    ngx_chain_t    out;
-
-    if (ctx->timed_out) {
-        return ngx_http_smallpt_send_text(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                          "render time limit exceeded");
-    }
+    u_char       *timing;
+    size_t        len;
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
 
     if (!ctx->rendered) {
+        if (ctx->timed_out) {
+            return ngx_http_smallpt_send_text(r,
+                                              NGX_HTTP_SERVICE_UNAVAILABLE,
+                                              "render time limit exceeded");
+        }
+
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "smallpt: render stopped without a cause");
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -634,29 +664,19 @@ ngx_http_smallpt_send_image(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_smallpt_set_headers(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
+    /* everything that can fail first: an error page gets no image headers */
 
-    queue_ms = ngx_http_smallpt_ms(&ctx->posted_at, &ctx->started_at);
-    render_ms = ngx_http_smallpt_ms(&ctx->started_at, &ctx->finished_at);
-
-    p = ngx_pnalloc(r->pool, sizeof("queue;dur=, render;dur=")
-                             + 2 * (NGX_INT64_LEN + 4));
-    if (p == NULL) {
+    timing = ngx_pnalloc(r->pool, sizeof("queue;dur=, render;dur=")
+                                  + 2 * (NGX_INT64_LEN + 4));
+    if (timing == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_smallpt_add_header(r, "Server-Timing", p,
-                                    ngx_sprintf(p, "queue;dur=%.3f, "
-                                                "render;dur=%.3f",
-                                                queue_ms, render_ms)
-                                    - p)
-        == NULL)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    len = ngx_sprintf(timing, "queue;dur=%.3f, render;dur=%.3f",
+                      ngx_http_smallpt_ms(&ctx->posted_at, &ctx->started_at),
+                      ngx_http_smallpt_ms(&ctx->started_at,
+                                          &ctx->finished_at))
+          - timing;
 
     b = ngx_calloc_buf(r->pool);
     if (b == NULL) {
@@ -671,6 +691,15 @@ ngx_http_smallpt_send_image(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
 
     out.buf = b;
     out.next = NULL;
+
+    rc = ngx_http_smallpt_set_headers(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_http_smallpt_add_header(r, "Server-Timing", timing, len) == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     r->headers_out.content_length_n = ctx->out.len;
 
@@ -690,9 +719,11 @@ ngx_http_smallpt_set_etag(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
     r->headers_out.etag = ngx_http_smallpt_add_header(r, "ETag",
                                                       (u_char *) ctx->etag,
                                                       ngx_strlen(ctx->etag));
+    if (r->headers_out.etag == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-    return r->headers_out.etag != NULL ? NGX_OK
-                                       : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    return NGX_OK;
 }
 
 
@@ -708,18 +739,6 @@ ngx_http_smallpt_set_headers(ngx_http_request_t *r,
     ngx_http_smallpt_loc_conf_t  *slcf;
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_smallpt_module);
-
-    r->headers_out.status = NGX_HTTP_OK;
-
-    type = smallpt_format_type(ctx->query.format);
-    r->headers_out.content_type.data = (u_char *) type;
-    r->headers_out.content_type.len = ngx_strlen(type);
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
-    if (ngx_http_smallpt_set_etag(r, ctx) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
 
     ngx_str_set(&name, "image");
 
@@ -740,13 +759,29 @@ ngx_http_smallpt_set_headers(ngx_http_request_t *r,
                               slcf->disposition == NGX_HTTP_SMALLPT_ATTACHMENT,
                               (char *) name.data, name.len,
                               ctx->query.format);
+    if (len == 0) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "smallpt: Content-Disposition does not fit");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-    if (len == 0
-        || ngx_http_smallpt_add_header(r, "Content-Disposition", p, len)
-           == NULL)
+    if (ngx_http_smallpt_add_header(r, "Content-Disposition", p, len)
+        == NULL)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    if (ngx_http_smallpt_set_etag(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->headers_out.status = NGX_HTTP_OK;
+
+    type = smallpt_format_type(ctx->query.format);
+    r->headers_out.content_type.data = (u_char *) type;
+    r->headers_out.content_type.len = ngx_strlen(type);
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
 
     return NGX_OK;
 }
@@ -851,10 +886,19 @@ ngx_http_smallpt_variable(ngx_http_request_t *r,
         v->len = ngx_strlen(p);
 
     } else {
-        n = data == NGX_HTTP_SMALLPT_VAR_SPP
-            ? smallpt_effective_spp(ctx->query.spp)
-            : data == NGX_HTTP_SMALLPT_VAR_WIDTH ? ctx->query.width
-                                                 : ctx->query.height;
+        switch (data) {
+
+        case NGX_HTTP_SMALLPT_VAR_SPP:
+            n = smallpt_effective_spp(ctx->query.spp);
+            break;
+
+        case NGX_HTTP_SMALLPT_VAR_WIDTH:
+            n = ctx->query.width;
+            break;
+
+        default: /* NGX_HTTP_SMALLPT_VAR_HEIGHT */
+            n = ctx->query.height;
+        }
 
         p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
         if (p == NULL) {
@@ -978,6 +1022,13 @@ ngx_http_smallpt_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_sec_value(conf->retry_after, prev->retry_after, 1);
     ngx_conf_merge_ptr_value(conf->filename, prev->filename, NULL);
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
+
+    if (conf->time_limit == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "smallpt: \"smallpt_time_limit\" must be more "
+                           "than 0");
+        return NGX_CONF_ERROR;
+    }
 
     /* only a location that renders needs a pool (and creates "default") */
     if (conf->enable && conf->thread_pool == NULL) {

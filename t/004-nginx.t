@@ -179,3 +179,48 @@ GET /static.txt
 --- error_code: 200
 --- response_body
 hello
+
+
+
+=== TEST 11: an SSI include renders, whatever the page's If-None-Match
+--- config
+    location = /page {
+        default_type text/html;
+        ssi on;
+        return 200 'A<!--#include virtual="/render?w=4&h=3&format=ppm" -->B';
+    }
+    location = /render {
+        smallpt;
+    }
+--- request
+GET /page
+--- more_headers
+If-None-Match: "smallpt1.0.0-4x3-4spp-ppm"
+--- error_code: 200
+--- response_body_like chomp
+^AP3\n4 3\n255\n(\d+ ){36}B$
+
+
+
+=== TEST 12: a page terminated while its SSI include renders: no alert
+--- config
+    location = /page {
+        default_type text/html;
+        ssi on;
+        return 200 'A<!--#include virtual="/render?w=256&h=192&spp=256" --><!--#include virtual="/cut" -->B';
+    }
+    location = /render {
+        smallpt;
+    }
+    location = /cut {
+        return 444;
+    }
+--- request
+GET /page
+--- ignore_response
+--- wait: 1
+--- error_log
+smallpt: request terminated, cancelling the render
+smallpt: render cancelled after
+--- no_error_log
+[alert]

@@ -211,3 +211,17 @@ GET /render?spp=8&w=160&h=120&format=ppm
 --- error_code: 200
 --- response_body eval
 Smallpt::reference("160x120_spp8.ppm")
+
+
+
+=== TEST 14: smallpt_time_limit must be more than 0
+--- config
+    location = /render {
+        smallpt;
+        smallpt_time_limit 0;
+    }
+--- request
+GET /render
+--- must_die
+--- error_log
+smallpt: "smallpt_time_limit" must be more than 0

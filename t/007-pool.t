@@ -41,11 +41,14 @@ smallpt: rendering 256x192 spp 64 png in 2 tasks
 --- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool busy threads=1 max_queue=1;
+--- http_config
+    log_format retry 'status=$status retry_after="$sent_http_retry_after"';
 --- config
     location = /render {
         smallpt;
         smallpt_thread_pool busy;
         smallpt_render_threads 1;
+        access_log logs/error.log retry;
     }
 --- init
 Smallpt::get_in_background("/render?spp=64&w=256&h=192", 2, 0.2);
@@ -62,6 +65,7 @@ render queue full; try again later
 --- error_log
 thread pool "busy" queue overflow
 smallpt: thread pool "busy" is full, render refused
+status=503 retry_after="1"
 --- timeout: 0.5
 
 

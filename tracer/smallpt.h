@@ -83,7 +83,7 @@ typedef struct {
     int             spp;
     unsigned char  *rgb;        /* width * height * 3 bytes, top row first */
     int             next_row;   /* next row to claim; use atomically */
-    int             rows_done;  /* rows finished; read with smallpt_job_rows_done */
+    int             rows_done;  /* rows finished: smallpt_job_rows_done() */
     int             cancel;     /* set by smallpt_job_cancel */
     int             isa;        /* SMALLPT_ISA_*; init sets the best */
 

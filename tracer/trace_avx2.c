@@ -117,7 +117,12 @@ vd_abs(vd a)
 
 static inline vm vd_lt(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
 static inline vm vd_gt(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_GT_OQ); }
-static inline vd vd_select(vm m, vd a, vd b) { return _mm256_blendv_pd(b, a, m); }
+
+static inline vd
+vd_select(vm m, vd a, vd b)
+{
+    return _mm256_blendv_pd(b, a, m);
+}
 
 
 #define TRACE_ROWS  trace_rows_avx2

@@ -124,7 +124,12 @@ vd_gt(vd a, vd b)
     return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ);
 }
 
-static inline vd vd_select(vm m, vd a, vd b) { return _mm512_mask_blend_pd(m, b, a); }
+
+static inline vd
+vd_select(vm m, vd a, vd b)
+{
+    return _mm512_mask_blend_pd(m, b, a);
+}
 
 
 #define TRACE_ROWS  trace_rows_avx512
