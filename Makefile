@@ -17,13 +17,19 @@
 # release tarball or a git checkout): then that nginx is built in build/ and
 # the tests run with it.
 
-BUILD        := build
+# ISA=scalar|avx2|avx512 builds (in build-ISA/) a tracer and module whose
+# "auto" is that instruction set, so that every test runs on that path
+ISA          ?=
+BUILD        := build$(if $(ISA),-$(ISA))
+ISA_FLAG     := $(if $(ISA),-DSMALLPT_ISA_FORCE=SMALLPT_ISA_$(shell \
+                    echo $(ISA) | tr a-z A-Z))
 NGINX_SRC    ?= /usr/share/nginx/src
 CC           ?= cc
 CFLAGS       ?= -O2 -g
 
 # ISO C and no contraction into FMA: both keep the image exact
-TRACER_FLAGS := -std=c99 -Wall -Wextra -Wpedantic -ffp-contract=off -pthread
+TRACER_FLAGS := -std=c99 -Wall -Wextra -Wpedantic -ffp-contract=off -pthread \
+                $(ISA_FLAG)
 TRACER_LIBS  := -lpng -lz -lm
 
 TRACER_SRCS  := tracer/render.c tracer/trace_scalar.c tracer/trace_avx2.c \
@@ -62,7 +68,8 @@ endif
 # the module built against NGINX_SRC; `make module` also copies it to build/
 MODULE       := $(NGINX_TREE)/objs/ngx_http_smallpt_module.so
 
-.PHONY: all tracer module run test check unit cli-test http-test bench \
+.PHONY: all tracer module run test check unit cli-test http-test \
+        config-test bench \
         load-test valgrind-test docker docker-test deps clean
 
 all: tracer module
@@ -101,7 +108,7 @@ $(NGINX_TREE)/objs/Makefile: config
 	    if [ -x configure ]; then conf=./configure; \
 	    else conf=auto/configure; fi && \
 	    $$conf $(NGINX_FLAGS) --add-dynamic-module=$(CURDIR) \
-	        --with-cc-opt='$(CFLAGS)' > configure.log || \
+	        --with-cc-opt='$(CFLAGS) $(ISA_FLAG)' > configure.log || \
 	    { tail -n 20 configure.log; exit 1; }
 
 $(MODULE): $(NGINX_TREE)/objs/Makefile $(MODULE_SRCS)
@@ -124,7 +131,10 @@ test:
 	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS) $(TEST_PKGS)
 	$(MAKE) check
 
-check: unit cli-test http-test
+check: unit cli-test http-test config-test
+
+config-test: $(NGINX_TREE)/objs/Makefile
+	scripts/config-test $(NGINX_TREE)
 
 unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do $$t || exit 1; done

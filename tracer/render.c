@@ -88,6 +88,11 @@ smallpt_isa_supported(int isa)
 int
 smallpt_isa_best(void)
 {
+#if defined(SMALLPT_ISA_FORCE)
+    /* a build for testing one path: make ISA=scalar|avx2|avx512 */
+    return SMALLPT_ISA_FORCE;
+#endif
+
     if (smallpt_isa_supported(SMALLPT_ISA_AVX512)) {
         return SMALLPT_ISA_AVX512;
     }
