@@ -236,34 +236,6 @@ to_byte(double x)
 }
 
 
-/* Distance along the ray to one sphere, 0 if it misses (smallpt's way). */
-static inline double
-sphere_distance(double px, double py, double pz, double rr, vec o, vec d)
-{
-    double  t, b, det, opx, opy, opz;
-
-    opx = px - o.x;
-    opy = py - o.y;
-    opz = pz - o.z;
-    b = opx * d.x + opy * d.y + opz * d.z;
-    det = b * b - (opx * opx + opy * opy + opz * opz) + rr;
-
-    if (det < 0) {
-        return 0;
-    }
-
-    det = root(det);
-
-    t = b - det;
-    if (t > EPS) {
-        return t;
-    }
-
-    t = b + det;
-    return t > EPS ? t : 0;
-}
-
-
 static inline void
 scene_lanes_init(scene_lanes *s)
 {
@@ -275,30 +247,6 @@ scene_lanes_init(scene_lanes *s)
         s->pz[i] = spheres[i].p.z;
         s->rr[i] = spheres[i].rad * spheres[i].rad;
     }
-}
-
-
-/*
- * The nearest of the distances dist[0 .. NSPHERES - 1] (0: a miss), chosen
- * as smallpt does: scanned from the last sphere, a strictly nearer one
- * wins, nothing at 1e20 or beyond. Returns the sphere, or -1.
- */
-static inline int
-nearest(const double *dist, double *t)
-{
-    int  i, id;
-
-    *t = 1e20;
-    id = -1;
-
-    for (i = NSPHERES - 1; i >= 0; i--) {
-        if (dist[i] != 0 && dist[i] < *t) {
-            *t = dist[i];
-            id = i;
-        }
-    }
-
-    return id;
 }
 
 #endif /* SMALLPT_TRACE_H */

@@ -1,16 +1,10 @@
 /*
  * The path tracer, written once and compiled once per instruction set: the
- * including file defines TRACE_ROWS (the name of the renderer it makes),
- *
- *     static inline void intersect_lanes(const scene_lanes *s,
- *         const ray_lanes *rays, int *id, double *t);
- *
- * which finds, for each of the LANES rays, the nearest sphere it hits as
- * smallpt does (id -1 for none) and the distance t, and a vector of VW
- * doubles, vd, with a comparison mask vm and these operations, each the
- * IEEE operation of every lane: vd_load, vd_store, vd_set, vd_add, vd_sub,
- * vd_mul, vd_div, vd_sqrt, vd_abs, vd_lt, vd_gt and vd_select(m, a, b)
- * (a where m, else b).
+ * including file defines TRACE_ROWS (the name of the renderer it makes)
+ * and a vector of VW doubles, vd, with a comparison mask vm and these
+ * operations, each the IEEE operation of every lane: vd_load, vd_store,
+ * vd_set, vd_add, vd_sub, vd_mul, vd_div, vd_sqrt, vd_abs, vd_lt, vd_gt,
+ * vd_ne, vm_and and vd_select(m, a, b) (a where m, else b).
  *
  * smallpt's radiance() is recursive, so one path is one long chain of
  * dependent operations and the CPU waits on each. Here each thread traces
@@ -178,6 +172,60 @@ static inline vvec
 vv_norm(vvec a)
 {
     return vv_scale(a, vd_div(vd_set(1), vd_sqrt(vv_dot(a, a))));
+}
+
+
+/*
+ * Each lane's ray against every sphere, as smallpt's intersect(): the
+ * distance b -+ sqrt(det) to a sphere, the nearer one beyond EPS (0 if
+ * none, or if det < 0: its root is NaN, and NaN is beyond nothing), and
+ * the spheres scanned from the last, a hit (not 0) strictly nearer than
+ * the best so far winning. id is -1 where nothing is hit.
+ */
+static inline void
+intersect_lanes(const scene_lanes *s, const ray_lanes *rays, int *id,
+    double *t)
+{
+    int     i, k, j;
+    vd      b, det, root, t1, t2, eps, zero, best, best_id;
+    vm      nearer;
+    vvec    o, d, op;
+    double  ids[VW];
+
+    eps = vd_set(EPS);
+    zero = vd_set(0);
+
+    for (k = 0; k < LANES; k += VW) {
+        o = vv_load(rays->ox, rays->oy, rays->oz, k);
+        d = vv_load(rays->dx, rays->dy, rays->dz, k);
+        best = vd_set(1e20);
+        best_id = vd_set(-1);
+
+        for (i = NSPHERES - 1; i >= 0; i--) {
+            op = vv_sub(vv_make(vd_set(s->px[i]), vd_set(s->py[i]),
+                                vd_set(s->pz[i])), o);
+            b = vv_dot(op, d);
+            det = vd_add(vd_sub(vd_mul(b, b), vv_dot(op, op)),
+                         vd_set(s->rr[i]));
+
+            root = vd_sqrt(det);
+            t1 = vd_sub(b, root);
+            t2 = vd_add(b, root);
+            t2 = vd_select(vd_gt(t2, eps), t2, zero);
+            t1 = vd_select(vd_gt(t1, eps), t1, t2);
+
+            nearer = vm_and(vd_ne(t1, zero), vd_lt(t1, best));
+            best = vd_select(nearer, t1, best);
+            best_id = vd_select(nearer, vd_set(i), best_id);
+        }
+
+        vd_store(t + k, best);
+        vd_store(ids, best_id);
+
+        for (j = 0; j < VW; j++) {
+            id[k + j] = (int) ids[j];
+        }
+    }
 }
 
 

@@ -1,31 +1,9 @@
 /*
- * The portable renderer: each lane's ray meets the spheres one at a time,
- * as in smallpt.cpp.
+ * The portable renderer: the engine of trace_impl.h on "vectors" of one
+ * lane, plain C.
  */
 
 #include "trace.h"
-
-
-static inline void
-intersect_lanes(const scene_lanes *s, const ray_lanes *rays, int *id,
-    double *t)
-{
-    int     i, k;
-    vec     o, d;
-    double  dist[NSPHERES];
-
-    for (k = 0; k < LANES; k++) {
-        o = vec_make(rays->ox[k], rays->oy[k], rays->oz[k]);
-        d = vec_make(rays->dx[k], rays->dy[k], rays->dz[k]);
-
-        for (i = 0; i < NSPHERES; i++) {
-            dist[i] = sphere_distance(s->px[i], s->py[i], s->pz[i], s->rr[i],
-                                      o, d);
-        }
-
-        id[k] = nearest(dist, &t[k]);
-    }
-}
 
 
 /* "vectors" of one lane */
@@ -47,6 +25,8 @@ static inline vd vd_sqrt(vd a) { return root(a); }
 static inline vd vd_abs(vd a) { return fabs(a); }
 static inline vm vd_lt(vd a, vd b) { return a < b; }
 static inline vm vd_gt(vd a, vd b) { return a > b; }
+static inline vm vd_ne(vd a, vd b) { return a != b; }
+static inline vm vm_and(vm a, vm b) { return a && b; }
 static inline vd vd_select(vm m, vd a, vd b) { return m ? a : b; }
 
 
