@@ -50,7 +50,7 @@ $(FUZZ_DIR)/obj/%.o: tracer/%.c $(FUZZ_HDRS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_STD) $(FUZZ_CPPFLAGS) \
 	    -fsanitize=fuzzer-no-link $(FUZZ_SANFLAGS) -c $< -o $@
 
-$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJS) $(FUZZ_HDRS)
+$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_image.h $(FUZZ_OBJS) $(FUZZ_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_STD) $(FUZZ_CPPFLAGS) -Itracer \
 	    -fsanitize=fuzzer $(FUZZ_SANFLAGS) -o $@ $< $(FUZZ_OBJS) \

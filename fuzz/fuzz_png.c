@@ -20,53 +20,9 @@
 
 #include <png.h>
 
-#include "smallpt.h"
+#define FUZZ_NAME  "fuzz_png"
 
-
-#define REQUIRE(cond)                                                        \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "fuzz_png: property failed: %s (%s:%d)\n",       \
-                    #cond, __FILE__, __LINE__);                              \
-            abort();                                                         \
-        }                                                                    \
-    } while (0)
-
-#define CONFIG_BYTES  5
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-
-static void
-buf_prefill(smallpt_buf *buf, size_t pre, size_t limit)
-{
-    buf->data = NULL;
-    buf->len = 0;
-    buf->cap = 0;
-    buf->limit = limit;
-
-    if (pre != 0) {
-        buf->data = malloc(pre);
-        REQUIRE(buf->data != NULL);
-        memset(buf->data, 'x', pre);
-        buf->len = pre;
-        buf->cap = pre;
-    }
-}
-
-
-static int
-prefix_intact(const smallpt_buf *buf, size_t pre)
-{
-    size_t  i;
-
-    for (i = 0; i < pre; i++) {
-        if (buf->data[i] != 'x') {
-            return 0;
-        }
-    }
-    return 1;
-}
+#include "fuzz_image.h"
 
 
 /* Decodes the PNG at [p, p + len) and checks it is rgb, width x height. */
@@ -106,29 +62,17 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int             rc, width, height;
-    size_t          i, count, npix, pre, out, limit, off;
-    uint8_t         cfg[CONFIG_BYTES];
+    size_t          pre, out, limit, off;
     smallpt_buf     buf, lbuf;
+    image_input     in;
     unsigned char  *rgb, *copy;
-    const uint8_t  *pix;
 
-    memset(cfg, 0, sizeof(cfg));
-    memcpy(cfg, data, size < CONFIG_BYTES ? size : CONFIG_BYTES);
-
-    width = 1 + cfg[0] % 64;
-    height = 1 + cfg[1] % 64;
-    pre = cfg[2] % 32;
-    off = (size_t) cfg[3] << 8 | cfg[4];
-
-    pix = data + CONFIG_BYTES;
-    npix = size > CONFIG_BYTES ? size - CONFIG_BYTES : 0;
-
-    count = (size_t) width * (size_t) height * 3;
-    rgb = malloc(count);
-    REQUIRE(rgb != NULL);
-    for (i = 0; i < count; i++) {
-        rgb[i] = npix != 0 ? pix[i % npix] : 0;
-    }
+    image_input_read(data, size, &in);
+    width = in.width;
+    height = in.height;
+    pre = in.pre;
+    off = in.off;
+    rgb = in.rgb;
 
     /* bad arguments change nothing */
     buf_prefill(&buf, pre, 0);
