@@ -392,7 +392,7 @@ ngx_http_smallpt_start(ngx_http_request_t *r,
 
     /*
      * on a fast shutdown the worker joins the pool's threads before it
-     * exits: the render must stop for that, and does within a row
+     * exits: the render must stop for that, and does within a bounce
      */
     ctx->job.stop = ngx_http_smallpt_terminating;
 

@@ -1,4 +1,4 @@
-# A client that goes away mid-render: the render stops within a row, the
+# A client that goes away mid-render: the render stops within a bounce, the
 # access log (sent to the error log here) shows 499, and the pool's threads
 # are free for the next request at once.
 

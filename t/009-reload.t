@@ -90,7 +90,7 @@ smallpt: render cancelled after
 
 
 
-=== TEST 4: a fast shutdown (TERM) stops renders within a row and exits
+=== TEST 4: a fast shutdown (TERM) stops renders at once and exits
 --- main_config
     thread_pool smallpt threads=2;
 --- config

@@ -4,8 +4,8 @@
  *
  * The library has no mutable global state. A render is described by a
  * smallpt_job; any number of threads may call smallpt_job_run() on the same
- * job at once: each claims one row at a time until none is left or the job
- * is cancelled.
+ * job at once: each claims rows (and traces 16 of them together) until none
+ * is left or the job is cancelled.
  */
 
 #ifndef SMALLPT_H
@@ -68,8 +68,8 @@ int smallpt_isa_parse(const char *name);
  * Renders image row `row` (0 is the top row, as a PPM stores it) of a
  * width x height image into width * 3 bytes of 8-bit RGB at `rgb`, with the
  * instruction set isa (SMALLPT_ISA_AUTO: the best; an unsupported one is
- * SMALLPT_EINVAL). A non-NULL `cancel` is polled before every pixel; when
- * it reads non-zero the row is left unfinished and SMALLPT_ECANCELLED
+ * SMALLPT_EINVAL). A non-NULL `cancel` is polled at every bounce; when it
+ * reads non-zero the row is left unfinished and SMALLPT_ECANCELLED
  * returned.
  */
 int smallpt_render_row(int width, int height, int spp, int row, int isa,
