@@ -155,10 +155,12 @@ docker-test:
 	scripts/docker-test
 
 # the HTTP tests with nginx under valgrind's memcheck: slow renders get
-# long timeouts, timing tests and full-size renders are skipped
+# long timeouts, timing tests and full-size renders are skipped; fair
+# scheduling, or the render threads starve nginx's event loop there
 valgrind-test: $(MODULE)
 	@scripts/need valgrind $(TEST_PKGS)
-	TEST_NGINX_USE_VALGRIND=1 TEST_NGINX_TIMEOUT=120 \
+	TEST_NGINX_USE_VALGRIND='--tool=memcheck --leak-check=full --fair-sched=yes' \
+	TEST_NGINX_TIMEOUT=120 \
 	TEST_NGINX_BINARY=$(NGINX_BIN) \
 	TEST_NGINX_LOAD_MODULES=$(abspath $(MODULE)) \
 	    prove -I t/lib t/

@@ -26,7 +26,8 @@ GET /render?spp=1024&w=1024&h=768
 --- abort
 --- ignore_response
 --- timeout: 0.5
---- wait: 1
+--- wait eval
+$ENV{TEST_NGINX_USE_VALGRIND} ? 15 : 1
 --- error_log
 client prematurely closed connection
 smallpt: request terminated, cancelling the render

@@ -79,18 +79,21 @@ Smallpt::signal_master('HUP', 0.5);
 --- request eval
 "GET /render?spp=1024&w=1024&h=768"
 --- ignore_response
---- wait: 1
+--- wait eval
+$ENV{TEST_NGINX_USE_VALGRIND} ? 15 : 1
 --- error_log
 gracefully shutting down
 smallpt: request terminated, cancelling the render
 smallpt: render cancelled after
 --- no_error_log
 [alert]
---- timeout: 5
+--- timeout eval
+$ENV{TEST_NGINX_USE_VALGRIND} ? 30 : 5
 
 
 
 === TEST 4: a fast shutdown (TERM) stops renders at once and exits
+--- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool smallpt threads=2;
 --- config
