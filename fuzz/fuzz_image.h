@@ -107,4 +107,48 @@ prefix_intact(const smallpt_buf *buf, size_t pre)
     return 1;
 }
 
+typedef int (*image_encode_fn)(const unsigned char *rgb, int width,
+    int height, smallpt_buf *buf);
+typedef size_t (*image_max_size_fn)(int width, int height);
+typedef void (*image_check_fn)(const unsigned char *p, size_t len,
+    const unsigned char *rgb, int width, int height);
+
+
+/*
+ * What every encoder must do without a limit: fail bad arguments with
+ * SMALLPT_EINVAL, changing nothing; then append the image after the
+ * buffer's in->pre bytes, in at most max_size(), and check() must read it
+ * back. buf ends up holding the prefix and the image; returns the image's
+ * length.
+ */
+static inline size_t
+encode_unlimited(image_encode_fn encode, image_max_size_fn max_size,
+    image_check_fn check, const image_input *in, smallpt_buf *buf)
+{
+    int             w, h;
+    size_t          pre, out;
+    unsigned char  *rgb;
+
+    w = in->width;
+    h = in->height;
+    pre = in->pre;
+    rgb = in->rgb;
+
+    buf_prefill(buf, pre, 0);
+    REQUIRE(encode(rgb, 0, h, buf) == SMALLPT_EINVAL);
+    REQUIRE(encode(rgb, w, -h, buf) == SMALLPT_EINVAL);
+    REQUIRE(encode(rgb, SMALLPT_MAX_WIDTH + 1, h, buf) == SMALLPT_EINVAL);
+    REQUIRE(encode(NULL, w, h, buf) == SMALLPT_EINVAL);
+    REQUIRE(buf->len == pre);
+
+    REQUIRE(encode(rgb, w, h, buf) == SMALLPT_OK);
+    REQUIRE(buf->len > pre && buf->len <= buf->cap);
+    REQUIRE(prefix_intact(buf, pre));
+    out = buf->len - pre;
+    REQUIRE(out <= max_size(w, h));
+    check(buf->data + pre, out, rgb, w, h);
+
+    return out;
+}
+
 #endif /* FUZZ_IMAGE_H */
