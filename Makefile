@@ -36,8 +36,8 @@ TRACER_SRCS  := tracer/render.c tracer/trace_scalar.c tracer/trace_avx2.c \
                 tracer/trace_avx512.c tracer/encode.c tracer/request.c \
                 tracer/cpus.c
 TRACER_OBJS  := $(TRACER_SRCS:tracer/%.c=$(BUILD)/tracer/%.o)
-TRACER_HDRS  := tracer/smallpt.h tracer/request.h tracer/trace.h \
-                tracer/trace_impl.h
+TRACER_HDRS  := tracer/smallpt.h tracer/smallpt_request.h tracer/smallpt_trace.h \
+                tracer/smallpt_trace_impl.h
 UNIT_TESTS   := $(BUILD)/test_render $(BUILD)/test_encode \
                 $(BUILD)/test_request
 

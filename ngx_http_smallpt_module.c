@@ -18,7 +18,7 @@
 #include <ngx_thread_pool.h>
 
 #include "smallpt.h"
-#include "request.h"
+#include "smallpt_request.h"
 
 
 #define NGX_HTTP_SMALLPT_INLINE      0

@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "smallpt.h"
-#include "request.h"
+#include "smallpt_request.h"
 
 
 #define REQUIRE(cond)                                                        \

@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "smallpt.h"
-#include "trace.h"
+#include "smallpt_trace.h"
 
 
 static const char  *isa_names[] = { "auto", "scalar", "avx2", "avx512" };
@@ -133,17 +133,17 @@ smallpt_isa_parse(const char *name)
 
 /* The renderer for an instruction set this CPU runs. */
 static int
-(*renderer(int isa))(const trace_rows_args *a)
+(*renderer(int isa))(const smallpt_trace_rows_args *a)
 {
     switch (isa) {
 #if (SMALLPT_X86_SIMD)
     case SMALLPT_ISA_AVX512:
-        return trace_rows_avx512;
+        return smallpt_trace_rows_avx512;
     case SMALLPT_ISA_AVX2:
-        return trace_rows_avx2;
+        return smallpt_trace_rows_avx2;
 #endif
     default:
-        return trace_rows_scalar;
+        return smallpt_trace_rows_scalar;
     }
 }
 
@@ -190,7 +190,7 @@ smallpt_render_row(int width, int height, int spp, int row, int isa,
     unsigned char *rgb, const int *cancel)
 {
     one_row          one;
-    trace_rows_args  args;
+    smallpt_trace_rows_args  args;
 
     if (isa == SMALLPT_ISA_AUTO) {
         isa = smallpt_isa_best();
@@ -290,7 +290,7 @@ int
 smallpt_job_run(smallpt_job *job)
 {
     int              rc;
-    trace_rows_args  args;
+    smallpt_trace_rows_args  args;
 
     if (!smallpt_isa_supported(job->isa)) {
         return SMALLPT_EINVAL;

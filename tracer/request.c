@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "smallpt.h"
-#include "request.h"
+#include "smallpt_request.h"
 
 
 /* Larger values are reported as "too large" without their digits. */

@@ -1,12 +1,12 @@
 /*
- * The AVX2 renderer: the engine of trace_impl.h on vectors of four lanes.
+ * The AVX2 renderer: the engine of smallpt_trace_impl.h on vectors of four lanes.
  * Each SIMD lane does exactly the scalar operations, in the same order
  * (vsqrtpd and vdivpd are correctly rounded like sqrtsd and divsd), and FMA
  * is not enabled, so the image is the same. Chosen at run time when the CPU
  * has AVX2 (render.c).
  */
 
-#include "trace.h"
+#include "smallpt_trace.h"
 
 #if (SMALLPT_X86_SIMD)
 
@@ -55,8 +55,8 @@ vd_select(vm m, vd a, vd b)
 }
 
 
-#define TRACE_ROWS  trace_rows_avx2
-#include "trace_impl.h"
+#define TRACE_ROWS  smallpt_trace_rows_avx2
+#include "smallpt_trace_impl.h"
 
 #if defined(__clang__)
 #pragma clang attribute pop

@@ -1,11 +1,11 @@
 /*
- * The AVX-512 renderer: the engine of trace_impl.h on vectors of eight
+ * The AVX-512 renderer: the engine of smallpt_trace_impl.h on vectors of eight
  * lanes. Each SIMD lane does exactly the scalar operations, in the same
  * order, and FMA is not enabled, so the image is the same. Chosen at run
  * time when the CPU has AVX-512F (render.c).
  */
 
-#include "trace.h"
+#include "smallpt_trace.h"
 
 #if (SMALLPT_X86_SIMD)
 
@@ -65,8 +65,8 @@ vd_select(vm m, vd a, vd b)
 }
 
 
-#define TRACE_ROWS  trace_rows_avx512
-#include "trace_impl.h"
+#define TRACE_ROWS  smallpt_trace_rows_avx512
+#include "smallpt_trace_impl.h"
 
 #if defined(__clang__)
 #pragma clang attribute pop

@@ -1,9 +1,9 @@
 /*
- * The portable renderer: the engine of trace_impl.h on "vectors" of one
+ * The portable renderer: the engine of smallpt_trace_impl.h on "vectors" of one
  * lane, plain C.
  */
 
-#include "trace.h"
+#include "smallpt_trace.h"
 
 
 /* "vectors" of one lane */
@@ -30,5 +30,5 @@ static inline vm vm_and(vm a, vm b) { return a && b; }
 static inline vd vd_select(vm m, vd a, vd b) { return m ? a : b; }
 
 
-#define TRACE_ROWS  trace_rows_scalar
-#include "trace_impl.h"
+#define TRACE_ROWS  smallpt_trace_rows_scalar
+#include "smallpt_trace_impl.h"

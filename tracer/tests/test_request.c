@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "../smallpt.h"
-#include "../request.h"
+#include "../smallpt_request.h"
 #include "check.h"
 
 

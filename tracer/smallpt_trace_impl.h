@@ -230,7 +230,7 @@ intersect_lanes(const scene_lanes *s, const ray_lanes *rays, int *id,
 
 
 typedef struct {
-    const trace_rows_args  *args;
+    const smallpt_trace_rows_args  *args;
     const camera           *cam;
     ray_lanes              *rays;
     size_t                  stride;
@@ -280,7 +280,7 @@ camera_ray(const engine *en, lane *l, int k)
 static void
 start_row(const engine *en, lane *l, int k)
 {
-    const trace_rows_args  *a = en->args;
+    const smallpt_trace_rows_args  *a = en->args;
 
     l->row = a->claim(a->data);
     if (l->row < 0) {
@@ -307,7 +307,7 @@ start_row(const engine *en, lane *l, int k)
 static inline void
 sample_done(const engine *en, lane *l, int k, vec radiance)
 {
-    const trace_rows_args  *a = en->args;
+    const smallpt_trace_rows_args  *a = en->args;
 
     l->r = vec_add(l->r, vec_scale(radiance, 1. / a->samps));
 
@@ -619,7 +619,7 @@ bounce(const engine *en, lane *l, int k, int id, hits *h)
 
 
 int
-TRACE_ROWS(const trace_rows_args *a)
+TRACE_ROWS(const smallpt_trace_rows_args *a)
 {
     int          k, rc, active, id[LANES];
     hits         h;

@@ -1,7 +1,7 @@
 /*
  * Inside the renderer: smallpt.cpp's scene, vector arithmetic and random
  * numbers, shared by the renderers of every instruction set
- * (trace_scalar.c, trace_avx2.c, trace_avx512.c; see trace_impl.h).
+ * (trace_scalar.c, trace_avx2.c, trace_avx512.c; see smallpt_trace_impl.h).
  *
  * Every floating-point operation is the one smallpt.cpp performs, in the
  * same order and grouping, so the image is bit for bit the reference's.
@@ -102,7 +102,7 @@ typedef struct {
 } scene_lanes;
 
 
-/* Rows each thread traces at once (see trace_impl.h). */
+/* Rows each thread traces at once (see smallpt_trace_impl.h). */
 #define LANES  16
 
 /* The rays of the lanes, as structure of arrays. */
@@ -127,7 +127,7 @@ typedef struct {
     void          (*done)(void *data, int row);   /* a row is finished */
     int           (*stopped)(void *data);         /* asked every bounce */
     void           *data;
-} trace_rows_args;
+} smallpt_trace_rows_args;
 
 
 /* x86-64 with GCC or clang: AVX2 and AVX-512 paths, chosen at run time */
@@ -140,11 +140,11 @@ typedef struct {
  * The renderers, one per instruction set; each returns SMALLPT_OK,
  * SMALLPT_ECANCELLED or SMALLPT_ENOMEM.
  */
-int trace_rows_scalar(const trace_rows_args *a);
+int smallpt_trace_rows_scalar(const smallpt_trace_rows_args *a);
 
 #if (SMALLPT_X86_SIMD)
-int trace_rows_avx2(const trace_rows_args *a);
-int trace_rows_avx512(const trace_rows_args *a);
+int smallpt_trace_rows_avx2(const smallpt_trace_rows_args *a);
+int smallpt_trace_rows_avx512(const smallpt_trace_rows_args *a);
 #endif
 
 
