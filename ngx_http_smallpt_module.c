@@ -1,24 +1,14 @@
 
 /*
  * ngx_http_smallpt_module: renders Kevin Beason's smallpt scene in an nginx
- * thread pool and answers with the image (PNG, or the PPM smallpt.cpp
- * writes). The renderer, the encoders and the parsing of the query string
- * live in tracer/; this file is the glue: parse, schedule, respond.
+ * thread pool and answers with the image (PNG, the PPM smallpt.cpp writes,
+ * or raw RGB). The renderer, the encoders and the parsing of the query
+ * string live in tracer/; these files are the glue: this one parses,
+ * checks preconditions and responds, ngx_http_smallpt_render.c schedules.
  */
 
 
-#include <ngx_config.h>
-#include <ngx_core.h>
-#include <ngx_http.h>
-
-#if !(NGX_THREADS)
-#error ngx_http_smallpt_module needs nginx built --with-threads
-#endif
-
-#include <ngx_thread_pool.h>
-
-#include "smallpt.h"
-#include "smallpt_request.h"
+#include "ngx_http_smallpt_module.h"
 
 
 #define NGX_HTTP_SMALLPT_INLINE      0
@@ -30,53 +20,8 @@
 #define NGX_HTTP_SMALLPT_VAR_FORMAT  3
 
 
-typedef struct {
-    ngx_thread_pool_t         *thread_pool;
-    ngx_str_t                  thread_pool_name;
-    ngx_int_t                  max_spp;
-    ngx_int_t                  max_width;
-    ngx_int_t                  max_height;
-    ngx_int_t                  render_threads;
-    ngx_uint_t                 format;
-    ngx_uint_t                 disposition;
-    ngx_msec_t                 time_limit;
-    time_t                     retry_after;
-    ngx_http_complex_value_t  *filename;
-    ngx_flag_t                 enable;
-} ngx_http_smallpt_loc_conf_t;
-
-
-typedef struct {
-    smallpt_job                job;
-    smallpt_query              query;
-    smallpt_buf                out;
-    ngx_http_request_t        *request;
-    ngx_event_t                timer;
-    ngx_uint_t                 pending;
-    ngx_atomic_t               started;
-    ngx_atomic_t               encoding;
-    struct timespec            posted_at;
-    struct timespec            started_at;
-    struct timespec            finished_at;
-    int                        encode_rc;
-    char                       etag[SMALLPT_ETAG_SIZE];
-    unsigned                   rendering:1;
-    unsigned                   rendered:1;
-    unsigned                   timed_out:1;
-    unsigned                   terminated:1;
-} ngx_http_smallpt_ctx_t;
-
-
 static ngx_int_t ngx_http_smallpt_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_smallpt_start(ngx_http_request_t *r,
-    ngx_http_smallpt_loc_conf_t *slcf, ngx_http_smallpt_ctx_t *ctx);
-static void ngx_http_smallpt_thread(void *data, ngx_log_t *log);
-static int ngx_http_smallpt_terminating(void *data);
-static void ngx_http_smallpt_task_done(ngx_event_t *ev);
-static void ngx_http_smallpt_timeout(ngx_event_t *ev);
-static void ngx_http_smallpt_cleanup(void *data);
-static void ngx_http_smallpt_respond(ngx_http_request_t *r);
-static ngx_int_t ngx_http_smallpt_send_image(ngx_http_request_t *r,
+static ngx_int_t ngx_http_smallpt_preconditions(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
 static ngx_int_t ngx_http_smallpt_set_etag(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
@@ -86,26 +31,33 @@ static ngx_int_t ngx_http_smallpt_send_text(ngx_http_request_t *r,
     ngx_uint_t status, const char *text);
 static ngx_table_elt_t *ngx_http_smallpt_add_header(ngx_http_request_t *r,
     const char *name, u_char *value, size_t len);
-static void ngx_http_smallpt_free_output(void *data);
-static double ngx_http_smallpt_ms(struct timespec *from, struct timespec *to);
 static ngx_int_t ngx_http_smallpt_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_smallpt_render_time_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_smallpt_add_variables(ngx_conf_t *cf);
+static void *ngx_http_smallpt_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_smallpt_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_smallpt_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
+static ngx_http_smallpt_pool_t *ngx_http_smallpt_add_pool(ngx_conf_t *cf,
+    ngx_thread_pool_t *tp, ngx_str_t *name);
 static char *ngx_http_smallpt(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_smallpt_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_smallpt_render_threads(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_smallpt_check_time_limit(ngx_conf_t *cf, void *post,
+    void *data);
 
 
 static ngx_conf_num_bounds_t  ngx_http_smallpt_spp_bounds = {
     ngx_conf_check_num_bounds, SMALLPT_MIN_SPP, 1000000
+};
+
+static ngx_conf_post_t  ngx_http_smallpt_time_limit_post = {
+    ngx_http_smallpt_check_time_limit
 };
 
 static ngx_conf_num_bounds_t  ngx_http_smallpt_width_bounds = {
@@ -180,7 +132,7 @@ static ngx_command_t  ngx_http_smallpt_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_smallpt_loc_conf_t, time_limit),
-      NULL },
+      &ngx_http_smallpt_time_limit_post },
 
     { ngx_string("smallpt_format"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -218,7 +170,7 @@ static ngx_http_module_t  ngx_http_smallpt_module_ctx = {
     ngx_http_smallpt_add_variables,        /* preconfiguration */
     NULL,                                  /* postconfiguration */
 
-    NULL,                                  /* create main configuration */
+    ngx_http_smallpt_create_main_conf,     /* create main configuration */
     NULL,                                  /* init main configuration */
 
     NULL,                                  /* create server configuration */
@@ -288,9 +240,9 @@ ngx_http_smallpt_handler(ngx_http_request_t *r)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        return ngx_http_smallpt_send_text(r, NGX_HTTP_NOT_ALLOWED,
-                                          "method not allowed; "
-                                          "use GET or HEAD");
+        return ngx_http_smallpt_send_error(r, NGX_HTTP_NOT_ALLOWED,
+                                           "method not allowed; "
+                                           "use GET or HEAD");
     }
 
     rc = ngx_http_discard_request_body(r);
@@ -306,10 +258,7 @@ ngx_http_smallpt_handler(ngx_http_request_t *r)
     }
 
     ctx->request = r;
-    ctx->query.spp = 4;
-    ctx->query.width = 1024;
-    ctx->query.height = 768;
-    ctx->query.format = (int) slcf->format;
+    smallpt_query_init(&ctx->query, (int) slcf->format);
 
     limits.max_spp = (int) slcf->max_spp;
     limits.max_width = (int) slcf->max_width;
@@ -321,29 +270,19 @@ ngx_http_smallpt_handler(ngx_http_request_t *r)
     {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "smallpt: bad request: %s", reason);
-        return ngx_http_smallpt_send_text(r, NGX_HTTP_BAD_REQUEST, reason);
+        return ngx_http_smallpt_send_error(r, NGX_HTTP_BAD_REQUEST, reason);
     }
 
     ngx_http_set_ctx(r, ctx, ngx_http_smallpt_module);
 
     smallpt_etag(&ctx->query, ctx->etag);
 
-    /* subrequests share the main request's headers: not its If-None-Match */
-    if (r == r->main
-        && r->headers_in.if_none_match != NULL
-        && smallpt_etag_match((char *) r->headers_in.if_none_match->value.data,
-                              r->headers_in.if_none_match->value.len,
-                              ctx->etag))
-    {
-        r->headers_out.status = NGX_HTTP_NOT_MODIFIED;
-        r->header_only = 1;
+    /* the module answers If-* itself, before rendering, not nginx after */
+    r->disable_not_modified = 1;
 
-        rc = ngx_http_smallpt_set_etag(r, ctx);
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
-        return ngx_http_send_header(r);
+    rc = ngx_http_smallpt_preconditions(r, ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     /* HEAD, and subrequests that want headers only (auth_request) */
@@ -356,286 +295,59 @@ ngx_http_smallpt_handler(ngx_http_request_t *r)
         return ngx_http_send_header(r);
     }
 
-    return ngx_http_smallpt_start(r, slcf, ctx);
+    return ngx_http_smallpt_render(r, ctx);
 }
 
 
-/* Posts the render's tasks to the thread pool; the request waits for them. */
+/*
+ * RFC 9110, 13.2.2, for an image that has an ETag and no modification
+ * date: If-Match (412 unless it names the image), then If-None-Match (304
+ * if it does); If-Unmodified-Since and If-Modified-Since are ignored, as a
+ * resource without a date must. NGX_DECLINED: render. Subrequests share
+ * the main request's headers, which are not about them: none applies.
+ */
 static ngx_int_t
-ngx_http_smallpt_start(ngx_http_request_t *r,
-    ngx_http_smallpt_loc_conf_t *slcf, ngx_http_smallpt_ctx_t *ctx)
+ngx_http_smallpt_preconditions(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx)
 {
-    size_t                 size;
-    u_char                *rgb, *value;
-    ngx_int_t              i;
-    smallpt_query         *q;
-    ngx_thread_task_t     *task;
-    ngx_http_cleanup_t    *cln;
-    ngx_pool_cleanup_t    *pcln;
+    ngx_int_t         rc;
+    ngx_table_elt_t  *h;
 
-    q = &ctx->query;
-    size = (size_t) q->width * q->height * 3;
-
-    rgb = ngx_palloc(r->pool, size);
-    if (rgb == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (r != r->main) {
+        return NGX_DECLINED;
     }
 
-    if (smallpt_job_init(&ctx->job, q->width, q->height, q->spp, rgb)
-        != SMALLPT_OK)
+    h = r->headers_in.if_match;
+
+    if (h != NULL
+        && !smallpt_etag_match((char *) h->value.data, h->value.len,
+                               ctx->etag, 1))
     {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "smallpt: cannot render %dx%d spp %d", q->width,
-                      q->height, q->spp);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_HTTP_PRECONDITION_FAILED;
     }
 
-    /*
-     * on a fast shutdown the worker joins the pool's threads before it
-     * exits: the render must stop for that, and does within a bounce
-     */
-    ctx->job.stop = ngx_http_smallpt_terminating;
+    h = r->headers_in.if_none_match;
 
-    /* the encoders' output, malloc()ed in a pool thread, bounded */
-    ctx->out.limit = q->format == SMALLPT_FORMAT_PPM
-                     ? smallpt_ppm_max_size(q->width, q->height)
-                     : smallpt_png_max_size(q->width, q->height);
-
-    pcln = ngx_pool_cleanup_add(r->pool, 0);
-    if (pcln == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    pcln->handler = ngx_http_smallpt_free_output;
-    pcln->data = &ctx->out;
-
-    cln = ngx_http_cleanup_add(r, 0);
-    if (cln == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    cln->handler = ngx_http_smallpt_cleanup;
-    cln->data = ctx;
-
-    clock_gettime(CLOCK_MONOTONIC, &ctx->posted_at);
-
-    for (i = 0; i < slcf->render_threads; i++) {
-        task = ngx_thread_task_alloc(r->pool, 0);
-        if (task == NULL) {
-            if (ctx->pending == 0) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            break;
-        }
-
-        task->ctx = ctx;
-        task->handler = ngx_http_smallpt_thread;
-        task->event.data = ctx;
-        task->event.handler = ngx_http_smallpt_task_done;
-
-        if (ngx_thread_task_post(slcf->thread_pool, task) != NGX_OK) {
-            break;
-        }
-
-        ctx->pending++;
-    }
-
-    if (ctx->pending == 0) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "smallpt: thread pool \"%V\" is full, render refused",
-                      &slcf->thread_pool_name);
-
-        if (slcf->retry_after > 0) {
-            value = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
-            if (value == NULL) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            size = ngx_sprintf(value, "%T", slcf->retry_after) - value;
-            if (ngx_http_smallpt_add_header(r, "Retry-After", value, size)
-                == NULL)
-            {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-        }
-
-        return ngx_http_smallpt_send_text(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                          "render queue full; "
-                                          "try again later");
-    }
-
-    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "smallpt: rendering %dx%d spp %d %s in %ui tasks",
-                   q->width, q->height, smallpt_effective_spp(q->spp),
-                   smallpt_format_name(q->format), ctx->pending);
-
-    ctx->rendering = 1;
-
-    /* a non-cancelable timer: an exiting worker waits for the render */
-    ctx->timer.handler = ngx_http_smallpt_timeout;
-    ctx->timer.data = ctx;
-    ctx->timer.log = r->connection->log;
-    ngx_add_timer(&ctx->timer, slcf->time_limit);
-
-    r->main->blocked++;
-    r->main->count++;
-    r->aio = 1;
-
-    /* notice a client that goes away, and cancel the render then */
-    if (!r->discard_body) {
-        r->read_event_handler = ngx_http_test_reading;
-    }
-
-    r->write_event_handler = ngx_http_smallpt_respond;
-
-    return NGX_DONE;
-}
-
-
-/* Runs in a pool thread: renders rows; whoever sees the last one encodes. */
-static void
-ngx_http_smallpt_thread(void *data, ngx_log_t *log)
-{
-    ngx_http_smallpt_ctx_t  *ctx = data;
-
-    if (ngx_atomic_cmp_set(&ctx->started, 0, 1)) {
-        clock_gettime(CLOCK_MONOTONIC, &ctx->started_at);
-    }
-
-    if (smallpt_job_run(&ctx->job) != SMALLPT_OK
-        || smallpt_job_rows_done(&ctx->job) != ctx->job.height
-        || !ngx_atomic_cmp_set(&ctx->encoding, 0, 1))
+    if (h == NULL
+        || !smallpt_etag_match((char *) h->value.data, h->value.len,
+                               ctx->etag, 0))
     {
-        return;
+        return NGX_DECLINED;
     }
 
-    ctx->encode_rc = ctx->query.format == SMALLPT_FORMAT_PPM
-                     ? smallpt_encode_ppm(ctx->job.rgb, ctx->job.width,
-                                          ctx->job.height, &ctx->out)
-                     : smallpt_encode_png(ctx->job.rgb, ctx->job.width,
-                                          ctx->job.height, &ctx->out);
+    r->headers_out.status = NGX_HTTP_NOT_MODIFIED;
+    r->header_only = 1;
 
-    clock_gettime(CLOCK_MONOTONIC, &ctx->finished_at);
+    rc = ngx_http_smallpt_set_etag(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_send_header(r);
 }
 
 
-/* Polled in pool threads: the worker was told to stop now (TERM, INT). */
-static int
-ngx_http_smallpt_terminating(void *data)
-{
-    return ngx_terminate != 0;
-}
-
-
-/* In the event loop, once per task: the last one wakes the request. */
-static void
-ngx_http_smallpt_task_done(ngx_event_t *ev)
-{
-    ngx_connection_t        *c;
-    ngx_http_request_t      *r;
-    ngx_http_smallpt_ctx_t  *ctx;
-
-    ctx = ev->data;
-    r = ctx->request;
-    c = r->connection;
-
-    ngx_http_set_log_request(c->log, r);
-
-    if (--ctx->pending > 0) {
-        return;
-    }
-
-    ctx->rendering = 0;
-    ctx->rendered = ctx->encoding != 0;
-
-    if (ctx->timer.timer_set) {
-        ngx_del_timer(&ctx->timer);
-    }
-
-    /* the pixels are encoded now, or not needed: free them early */
-    ngx_pfree(r->pool, ctx->job.rgb);
-
-    if (!ctx->rendered) {
-        ngx_log_error(NGX_LOG_INFO, c->log, 0,
-                      "smallpt: render cancelled after %d of %d rows",
-                      smallpt_job_rows_done(&ctx->job), ctx->job.height);
-    }
-
-    r->main->blocked--;
-    r->aio = 0;
-
-    /* ours, or nginx's finalizer if the request was terminated meanwhile */
-    r->write_event_handler(r);
-    ngx_http_run_posted_requests(c);
-}
-
-
-static void
-ngx_http_smallpt_timeout(ngx_event_t *ev)
-{
-    ngx_http_smallpt_ctx_t  *ctx = ev->data;
-
-    if (!ctx->timed_out) {
-        ngx_log_error(NGX_LOG_ERR, ev->log, 0,
-                      "smallpt: render time limit exceeded, cancelling "
-                      "%dx%d spp %d", ctx->query.width, ctx->query.height,
-                      smallpt_effective_spp(ctx->query.spp));
-
-        ctx->timed_out = 1;
-        smallpt_job_cancel(&ctx->job);
-    }
-
-    /* still a timer until the tasks are back: an exiting worker waits */
-    ngx_add_timer(ev, 1000);
-}
-
-
-/* The request is terminated (client gone, shutdown): stop rendering. */
-static void
-ngx_http_smallpt_cleanup(void *data)
-{
-    ngx_http_smallpt_ctx_t  *ctx = data;
-
-    if (!ctx->rendering) {
-        return;
-    }
-
-    ngx_log_error(NGX_LOG_INFO, ctx->request->connection->log, 0,
-                  "smallpt: request terminated, cancelling the render");
-
-    ctx->terminated = 1;
-    smallpt_job_cancel(&ctx->job);
-}
-
-
-static void
-ngx_http_smallpt_respond(ngx_http_request_t *r)
-{
-    ngx_http_smallpt_ctx_t  *ctx;
-
-    if (r->aio) {
-        return;
-    }
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_smallpt_module);
-
-    r->write_event_handler = ngx_http_request_empty_handler;
-
-    if (ctx->terminated) {
-        /*
-         * terminated meanwhile (client gone, shutdown), and nginx put its
-         * finalizer on another request than this one (a subrequest)
-         */
-        ngx_http_finalize_request(r, NGX_ERROR);
-        return;
-    }
-
-    ngx_http_finalize_request(r, ngx_http_smallpt_send_image(r, ctx));
-}
-
-
-static ngx_int_t
+ngx_int_t
 ngx_http_smallpt_send_image(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
 {
     u_char       *timing;
@@ -643,26 +355,6 @@ ngx_http_smallpt_send_image(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
     ngx_int_t     rc;
     ngx_buf_t    *b;
     ngx_chain_t   out;
-
-    if (!ctx->rendered) {
-        if (ctx->timed_out) {
-            return ngx_http_smallpt_send_text(r,
-                                              NGX_HTTP_SERVICE_UNAVAILABLE,
-                                              "render time limit exceeded");
-        }
-
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "smallpt: render stopped without a cause");
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (ctx->encode_rc != SMALLPT_OK) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "smallpt: %s encoding failed: %s",
-                      smallpt_format_name(ctx->query.format),
-                      smallpt_strerror(ctx->encode_rc));
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
 
     /* everything that can fail first: an error page gets no image headers */
 
@@ -710,6 +402,65 @@ ngx_http_smallpt_send_image(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
     }
 
     return ngx_http_output_filter(r, &out);
+}
+
+
+/*
+ * The module's own error answers: through error_page when the location
+ * has one for the status (nginx's own test, as in
+ * ngx_http_special_response_handler()), else one line of text/plain.
+ */
+ngx_int_t
+ngx_http_smallpt_send_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *text)
+{
+    ngx_uint_t                 i;
+    ngx_http_err_page_t       *err_page;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (!r->error_page && clcf->error_pages && r->uri_changes != 0) {
+        err_page = clcf->error_pages->elts;
+
+        for (i = 0; i < clcf->error_pages->nelts; i++) {
+            if (err_page[i].status == (ngx_int_t) status) {
+                return status;
+            }
+        }
+    }
+
+    return ngx_http_smallpt_send_text(r, status, text);
+}
+
+
+/* 503 with Retry-After: the thread pool's queue is full. */
+ngx_int_t
+ngx_http_smallpt_refuse(ngx_http_request_t *r)
+{
+    u_char                       *value;
+    size_t                        len;
+    ngx_http_smallpt_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_smallpt_module);
+
+    if (slcf->retry_after > 0) {
+        value = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+        if (value == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        len = ngx_sprintf(value, "%T", slcf->retry_after) - value;
+
+        if (ngx_http_smallpt_add_header(r, "Retry-After", value, len)
+            == NULL)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    return ngx_http_smallpt_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                       "render queue full; try again later");
 }
 
 
@@ -852,14 +603,7 @@ ngx_http_smallpt_add_header(ngx_http_request_t *r, const char *name,
 }
 
 
-static void
-ngx_http_smallpt_free_output(void *data)
-{
-    smallpt_buf_free(data);
-}
-
-
-static double
+double
 ngx_http_smallpt_ms(struct timespec *from, struct timespec *to)
 {
     return (to->tv_sec - from->tv_sec) * 1000.0
@@ -926,7 +670,7 @@ ngx_http_smallpt_render_time_variable(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_smallpt_module);
-    if (ctx == NULL || !ctx->rendered) {
+    if (ctx == NULL || !ctx->encoded) {
         v->not_found = 1;
         return NGX_OK;
     }
@@ -969,6 +713,30 @@ ngx_http_smallpt_add_variables(ngx_conf_t *cf)
 
 
 static void *
+ngx_http_smallpt_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_smallpt_main_conf_t  *smcf;
+
+    smcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_smallpt_main_conf_t));
+    if (smcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&smcf->pools, cf->pool, 4,
+                       sizeof(ngx_http_smallpt_pool_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    /* what "auto" means, read once for the whole configuration */
+    smcf->cpus = smallpt_cpus();
+
+    return smcf;
+}
+
+
+static void *
 ngx_http_smallpt_create_loc_conf(ngx_conf_t *cf)
 {
     ngx_http_smallpt_loc_conf_t  *conf;
@@ -981,7 +749,7 @@ ngx_http_smallpt_create_loc_conf(ngx_conf_t *cf)
     /*
      * set by ngx_pcalloc():
      *
-     *     conf->thread_pool_name = { 0, NULL };
+     *     conf->pool = NULL;
      */
 
     conf->thread_pool = NGX_CONF_UNSET_PTR;
@@ -1006,14 +774,17 @@ ngx_http_smallpt_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_smallpt_loc_conf_t *prev = parent;
     ngx_http_smallpt_loc_conf_t *conf = child;
 
+    ngx_str_t                      name;
+    ngx_http_smallpt_main_conf_t  *smcf;
+
+    smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_smallpt_module);
+
     ngx_conf_merge_ptr_value(conf->thread_pool, prev->thread_pool, NULL);
-    ngx_conf_merge_str_value(conf->thread_pool_name, prev->thread_pool_name,
-                             "default");
     ngx_conf_merge_value(conf->max_spp, prev->max_spp, 1024);
     ngx_conf_merge_value(conf->max_width, prev->max_width, 2048);
     ngx_conf_merge_value(conf->max_height, prev->max_height, 2048);
     ngx_conf_merge_value(conf->render_threads, prev->render_threads,
-                         smallpt_cpus());
+                         smcf->cpus);
     ngx_conf_merge_uint_value(conf->format, prev->format,
                               SMALLPT_FORMAT_PNG);
     ngx_conf_merge_uint_value(conf->disposition, prev->disposition,
@@ -1023,22 +794,92 @@ ngx_http_smallpt_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->filename, prev->filename, NULL);
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
 
-    if (conf->time_limit == 0) {
+    /*
+     * the largest image the limits allow must be countable in this build
+     * (a 32-bit one with large limits): refused here, not overflowed later
+     */
+    if (smallpt_max_size(SMALLPT_FORMAT_PPM, (int) conf->max_width,
+                         (int) conf->max_height)
+        == 0)
+    {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "smallpt: \"smallpt_time_limit\" must be more "
-                           "than 0");
+                           "smallpt: images of %i x %i pixels are too large "
+                           "for this build; lower \"smallpt_max_width\" or "
+                           "\"smallpt_max_height\"",
+                           conf->max_width, conf->max_height);
         return NGX_CONF_ERROR;
     }
 
+    if (!conf->enable) {
+        return NGX_CONF_OK;
+    }
+
     /* only a location that renders needs a pool (and creates "default") */
-    if (conf->enable && conf->thread_pool == NULL) {
+    if (conf->thread_pool == NULL) {
         conf->thread_pool = ngx_thread_pool_add(cf, NULL);
         if (conf->thread_pool == NULL) {
             return NGX_CONF_ERROR;
         }
     }
 
+    ngx_str_set(&name, "default");
+
+    conf->pool = ngx_http_smallpt_add_pool(cf, conf->thread_pool, &name);
+    if (conf->pool == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
     return NGX_CONF_OK;
+}
+
+
+/*
+ * The module's count of a thread pool, one per pool: the locations that
+ * render in a pool share it. The name is the one smallpt_thread_pool gave
+ * (the first), else "default".
+ */
+static ngx_http_smallpt_pool_t *
+ngx_http_smallpt_add_pool(ngx_conf_t *cf, ngx_thread_pool_t *tp,
+    ngx_str_t *name)
+{
+    ngx_uint_t                      i;
+    ngx_http_smallpt_pool_t        *pool, **pools;
+    ngx_http_smallpt_main_conf_t   *smcf;
+
+    smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_smallpt_module);
+
+    pools = smcf->pools.elts;
+
+    for (i = 0; i < smcf->pools.nelts; i++) {
+        if (pools[i]->thread_pool == tp) {
+            if (name != NULL && pools[i]->name.len == 0) {
+                pools[i]->name = *name;
+            }
+
+            return pools[i];
+        }
+    }
+
+    pool = ngx_pcalloc(cf->pool, sizeof(ngx_http_smallpt_pool_t));
+    if (pool == NULL) {
+        return NULL;
+    }
+
+    pool->thread_pool = tp;
+    pool->capacity = -1;
+
+    if (name != NULL) {
+        pool->name = *name;
+    }
+
+    pools = ngx_array_push(&smcf->pools);
+    if (pools == NULL) {
+        return NULL;
+    }
+
+    *pools = pool;
+
+    return pool;
 }
 
 
@@ -1051,6 +892,15 @@ ngx_http_smallpt(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (slcf->enable != NGX_CONF_UNSET) {
         return "is duplicate";
+    }
+
+    if (!smallpt_exact()) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "smallpt: this build fuses multiplies and adds "
+                           "(FMA contraction) and would not render "
+                           "smallpt's image; rebuild the module without "
+                           "-ffp-contract=fast");
+        return NGX_CONF_ERROR;
     }
 
     slcf->enable = 1;
@@ -1087,7 +937,9 @@ ngx_http_smallpt_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    slcf->thread_pool_name = value[1];
+    if (ngx_http_smallpt_add_pool(cf, slcf->thread_pool, &value[1]) == NULL) {
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }
@@ -1099,8 +951,9 @@ ngx_http_smallpt_render_threads(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_smallpt_loc_conf_t *slcf = conf;
 
-    ngx_int_t   n;
-    ngx_str_t  *value;
+    ngx_int_t                      n;
+    ngx_str_t                     *value;
+    ngx_http_smallpt_main_conf_t  *smcf;
 
     if (slcf->render_threads != NGX_CONF_UNSET) {
         return "is duplicate";
@@ -1109,20 +962,37 @@ ngx_http_smallpt_render_threads(ngx_conf_t *cf, ngx_command_t *cmd,
     value = cf->args->elts;
 
     if (ngx_strcmp(value[1].data, "auto") == 0) {
-        slcf->render_threads = smallpt_cpus();
+        smcf = ngx_http_conf_get_module_main_conf(cf,
+                                                  ngx_http_smallpt_module);
+        slcf->render_threads = smcf->cpus;
         return NGX_CONF_OK;
     }
 
     n = ngx_atoi(value[1].data, value[1].len);
 
-    if (n < 1 || n > 1024) {
+    if (n < 1 || n > SMALLPT_MAX_THREADS) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "smallpt: invalid smallpt_render_threads \"%V\", "
-                           "expected \"auto\" or 1 to 1024", &value[1]);
+                           "expected \"auto\" or 1 to %d", &value[1],
+                           SMALLPT_MAX_THREADS);
         return NGX_CONF_ERROR;
     }
 
     slcf->render_threads = n;
+
+    return NGX_CONF_OK;
+}
+
+
+/* Reported at the directive's own line, as every bad value is. */
+static char *
+ngx_http_smallpt_check_time_limit(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_msec_t  *limit = data;
+
+    if (*limit == 0) {
+        return "must be more than 0";
+    }
 
     return NGX_CONF_OK;
 }

@@ -19,7 +19,7 @@ FUZZ_DIR       ?= $(or $(BUILD),build)/fuzz
 FUZZ_SECONDS   ?= 600
 FUZZ_SAN       := address,undefined
 FUZZ_CFLAGS    ?= -g -O1
-FUZZ_STD       := -std=c99 -Wall -Wextra -Wpedantic -ffp-contract=off -pthread
+FUZZ_STD       := -std=c99 -Wall -Wextra -Wpedantic -pthread
 # -fno-sanitize-recover: UBSan's reports abort, so libFuzzer sees them
 FUZZ_SANFLAGS  := -fsanitize=$(FUZZ_SAN) -fno-sanitize-recover=all \
                   -fno-omit-frame-pointer

@@ -107,9 +107,6 @@ prefix_intact(const smallpt_buf *buf, size_t pre)
     return 1;
 }
 
-typedef int (*image_encode_fn)(const unsigned char *rgb, int width,
-    int height, smallpt_buf *buf);
-typedef size_t (*image_max_size_fn)(int width, int height);
 typedef void (*image_check_fn)(const unsigned char *p, size_t len,
     const unsigned char *rgb, int width, int height);
 
@@ -117,17 +114,20 @@ typedef void (*image_check_fn)(const unsigned char *p, size_t len,
 /*
  * What every encoder must do without a limit: fail bad arguments with
  * SMALLPT_EINVAL, changing nothing; then append the image after the
- * buffer's in->pre bytes, in at most max_size(), and check() must read it
- * back. buf ends up holding the prefix and the image; returns the image's
- * length.
+ * buffer's in->pre bytes, in at most smallpt_max_size(), and check() must
+ * read it back; fed in pieces of rows (the row count is in->pre + 1), the
+ * encoder appends the same bytes. buf ends up holding the prefix and the
+ * image; returns the image's length.
  */
 static inline size_t
-encode_unlimited(image_encode_fn encode, image_max_size_fn max_size,
-    image_check_fn check, const image_input *in, smallpt_buf *buf)
+encode_unlimited(int format, image_check_fn check, const image_input *in,
+    smallpt_buf *buf)
 {
-    int             w, h;
-    size_t          pre, out;
-    unsigned char  *rgb;
+    int               w, h, y, n, rc;
+    size_t            pre, out;
+    smallpt_buf       pieces = { NULL, 0, 0, 0 };
+    unsigned char    *rgb;
+    smallpt_encoder  *enc;
 
     w = in->width;
     h = in->height;
@@ -135,18 +135,33 @@ encode_unlimited(image_encode_fn encode, image_max_size_fn max_size,
     rgb = in->rgb;
 
     buf_prefill(buf, pre, 0);
-    REQUIRE(encode(rgb, 0, h, buf) == SMALLPT_EINVAL);
-    REQUIRE(encode(rgb, w, -h, buf) == SMALLPT_EINVAL);
-    REQUIRE(encode(rgb, SMALLPT_MAX_WIDTH + 1, h, buf) == SMALLPT_EINVAL);
-    REQUIRE(encode(NULL, w, h, buf) == SMALLPT_EINVAL);
+    REQUIRE(smallpt_encode(format, rgb, 0, h, buf) == SMALLPT_EINVAL);
+    REQUIRE(smallpt_encode(format, rgb, w, -h, buf) == SMALLPT_EINVAL);
+    REQUIRE(smallpt_encode(format, rgb, SMALLPT_MAX_WIDTH + 1, h, buf)
+            == SMALLPT_EINVAL);
+    REQUIRE(smallpt_encode(format, NULL, w, h, buf) == SMALLPT_EINVAL);
     REQUIRE(buf->len == pre);
 
-    REQUIRE(encode(rgb, w, h, buf) == SMALLPT_OK);
+    REQUIRE(smallpt_encode(format, rgb, w, h, buf) == SMALLPT_OK);
     REQUIRE(buf->len > pre && buf->len <= buf->cap);
     REQUIRE(prefix_intact(buf, pre));
     out = buf->len - pre;
-    REQUIRE(out <= max_size(w, h));
+    REQUIRE(out <= smallpt_max_size(format, w, h));
     check(buf->data + pre, out, rgb, w, h);
+
+    enc = smallpt_encoder_start(format, w, h, &pieces, &rc);
+    REQUIRE(enc != NULL);
+
+    for (y = 0; y < h; y += n) {
+        n = (int) pre + 1 < h - y ? (int) pre + 1 : h - y;
+        REQUIRE(smallpt_encoder_rows(enc, rgb + (size_t) y * w * 3, n)
+                == SMALLPT_OK);
+    }
+
+    REQUIRE(smallpt_encoder_finish(enc) == SMALLPT_OK);
+    REQUIRE(pieces.len == out && memcmp(pieces.data, buf->data + pre, out)
+                                 == 0);
+    smallpt_buf_free(&pieces);
 
     return out;
 }

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: smallpt_encode_png. The output, after whatever the
+ * libFuzzer target: smallpt_encode (png). The output, after whatever the
  * buffer held, must decode (libpng's simplified API) to the same pixels; a
  * buffer limit below the output's size must make it fail with
  * SMALLPT_ENOMEM (libpng's error path, through longjmp) and leave the
@@ -75,8 +75,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rgb = in.rgb;
 
     /* no limit: appended after what the buffer held, and decodes back */
-    out = encode_unlimited(smallpt_encode_png, smallpt_png_max_size, check_png,
-                           &in, &buf);
+    out = encode_unlimited(SMALLPT_FORMAT_PNG, check_png, &in, &buf);
 
     copy = malloc(buf.len);
     REQUIRE(copy != NULL);
@@ -97,7 +96,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     buf_prefill(&lbuf, pre, limit);
-    rc = smallpt_encode_png(rgb, width, height, &lbuf);
+    rc = smallpt_encode(SMALLPT_FORMAT_PNG, rgb, width, height, &lbuf);
 
     if (limit < pre + out) {
         REQUIRE(rc == SMALLPT_ENOMEM);
@@ -111,7 +110,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* the same buffer, after a failure, still takes a PNG within its limit */
     if (rc != SMALLPT_OK) {
         lbuf.limit = 0;
-        REQUIRE(smallpt_encode_png(rgb, width, height, &lbuf) == SMALLPT_OK);
+        REQUIRE(smallpt_encode(SMALLPT_FORMAT_PNG, rgb, width, height, &lbuf)
+                == SMALLPT_OK);
         REQUIRE(lbuf.len == buf.len && memcmp(lbuf.data, copy, buf.len) == 0);
     }
 

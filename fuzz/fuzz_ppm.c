@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: smallpt_encode_ppm. The output must parse back to the
+ * libFuzzer target: smallpt_encode (ppm). The output must parse back to the
  * same pixels, exactly in smallpt.cpp's format, after whatever the buffer
  * held; a buffer limit must make it fail cleanly with SMALLPT_ENOMEM.
  * The input's layout: fuzz_image.h.
@@ -61,7 +61,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int             rc, width, height;
-    size_t          pre, out, limit, off;
+    size_t          pre, out, limit, off, max;
     smallpt_buf     buf, lbuf;
     image_input     in;
     unsigned char  *rgb, *copy;
@@ -74,8 +74,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rgb = in.rgb;
 
     /* no limit: appended after what the buffer held, and parses back */
-    out = encode_unlimited(smallpt_encode_ppm, smallpt_ppm_max_size, check_ppm,
-                           &in, &buf);
+    out = encode_unlimited(SMALLPT_FORMAT_PPM, check_ppm, &in, &buf);
 
     copy = malloc(buf.len);
     REQUIRE(copy != NULL);
@@ -84,10 +83,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /*
      * A limit: below what the output needs it must fail, with the buffer's
      * length and contents unchanged; at or above the worst case
-     * (smallpt_ppm_max_size) it must succeed. In between either is right:
-     * the encoder reserves the worst case up front.
+     * (smallpt_max_size) it must succeed. In between either is right:
+     * the encoder reserves the worst case of the rows it is given.
      */
-    limit = pre + out + off % (smallpt_ppm_max_size(width, height) + 64);
+    max = smallpt_max_size(SMALLPT_FORMAT_PPM, width, height);
+    limit = pre + out + off % (max + 64);
     if (off & 0x8000) {
         limit = pre + (out > off - 0x8000 ? out - (off - 0x8000) : 0);
     }
@@ -96,11 +96,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     buf_prefill(&lbuf, pre, limit);
-    rc = smallpt_encode_ppm(rgb, width, height, &lbuf);
+    rc = smallpt_encode(SMALLPT_FORMAT_PPM, rgb, width, height, &lbuf);
 
     if (limit < pre + out) {
         REQUIRE(rc == SMALLPT_ENOMEM);
-    } else if (limit >= pre + smallpt_ppm_max_size(width, height)) {
+    } else if (limit >= pre + max) {
         REQUIRE(rc == SMALLPT_OK);
     } else {
         REQUIRE(rc == SMALLPT_OK || rc == SMALLPT_ENOMEM);

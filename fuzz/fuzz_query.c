@@ -107,7 +107,8 @@ check_reason(const char reason[SMALLPT_REASON_SIZE])
     REQUIRE(memchr(reason, '\n', (size_t) (nul - reason)) == NULL);
     REQUIRE(strncmp(reason, "spp: ", 5) == 0 || strncmp(reason, "w: ", 3) == 0
             || strncmp(reason, "h: ", 3) == 0
-            || strncmp(reason, "format: ", 8) == 0);
+            || strncmp(reason, "format: ", 8) == 0
+            || strncmp(reason, "rows: ", 6) == 0);
 }
 
 
@@ -118,7 +119,11 @@ check_query(const smallpt_query *q, const smallpt_limits *lim)
     REQUIRE(q->width >= 1 && q->width <= lim->max_width);
     REQUIRE(q->height >= 1 && q->height <= lim->max_height);
     REQUIRE(q->format == SMALLPT_FORMAT_PNG
-            || q->format == SMALLPT_FORMAT_PPM);
+            || q->format == SMALLPT_FORMAT_PPM
+            || q->format == SMALLPT_FORMAT_RGB);
+    REQUIRE(q->first_row >= 0 && q->first_row <= q->last_row
+            && q->last_row < q->height);
+    REQUIRE(q->band || (q->first_row == 0 && q->last_row == q->height - 1));
 }
 
 
@@ -160,10 +165,17 @@ fuzz_parse(const char *args, size_t len, const smallpt_limits *lim,
                  q.width, q.height, smallpt_format_name(q.format));
     REQUIRE(n > 0 && (size_t) n < sizeof(again));
 
+    if (q.band) {
+        n += snprintf(again + n, sizeof(again) - (size_t) n, "&rows=%d-%d",
+                      q.first_row, q.last_row);
+        REQUIRE((size_t) n < sizeof(again));
+    }
+
     q2 = *defaults;
     REQUIRE(smallpt_query_parse(again, (size_t) n, lim, &q2, reason) == 0);
     REQUIRE(q2.spp == q.spp && q2.width == q.width && q2.height == q.height
-            && q2.format == q.format);
+            && q2.format == q.format && q2.band == q.band
+            && q2.first_row == q.first_row && q2.last_row == q.last_row);
 }
 
 
@@ -174,12 +186,16 @@ fuzz_parse(const char *args, size_t len, const smallpt_limits *lim,
 static int
 match(const char *header, size_t len, const char *etag)
 {
-    int    m;
+    int    m, strong;
     char  *copy;
 
     copy = dup_exact(header, len);
-    m = smallpt_etag_match(copy, len, etag);
+    m = smallpt_etag_match(copy, len, etag, 0);
     REQUIRE(m == 0 || m == 1);
+
+    /* If-Match's strong comparison matches less, never more */
+    strong = smallpt_etag_match(copy, len, etag, 1);
+    REQUIRE(strong == 0 || (strong == 1 && m == 1));
     free(copy);
 
     return m;
@@ -316,10 +332,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lim.max_width = pick(cfg[1]);
     lim.max_height = pick(cfg[2]);
 
+    smallpt_query_init(&defaults,
+                       (cfg[6] & 1) ? SMALLPT_FORMAT_PPM : SMALLPT_FORMAT_PNG);
     defaults.spp = pick(cfg[3]);
     defaults.width = pick(cfg[4]);
     defaults.height = pick(cfg[5]);
-    defaults.format = (cfg[6] & 1) ? SMALLPT_FORMAT_PPM : SMALLPT_FORMAT_PNG;
 
     len = size > CONFIG_BYTES ? size - CONFIG_BYTES : 0;
     rest = dup_exact(data + (size - len), len);

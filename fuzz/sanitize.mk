@@ -18,7 +18,7 @@ SANITIZE_DIR    ?= $(or $(BUILD),build)/sanitize
 SANITIZE_CFLAGS ?= -O1 -g
 SANITIZE_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer \
                    -fno-sanitize-recover=all
-SANITIZE_STD    := -std=c99 -Wall -Wextra -Wpedantic -ffp-contract=off -pthread
+SANITIZE_STD    := -std=c99 -Wall -Wextra -Wpedantic -pthread
 SANITIZE_LIBS   := -lpng -lz -lm
 SANITIZE_PKGS   := gcc make libc6-dev libpng-dev zlib1g-dev
 # Leaks count too; a report exits 86, which no test expects of smallpt.

@@ -199,7 +199,7 @@ w: 0 is too small; expected an integer from 1 to 2048
 GET /render?format=gif
 --- error_code: 400
 --- response_body
-format: unknown format; expected png or ppm
+format: unknown format; expected png, ppm or rgb
 
 
 
@@ -257,4 +257,4 @@ format: given more than once; expected one of png or ppm
 GET /render?w=64&format=jpeg&spp=2
 --- error_code: 400
 --- response_body
-format: unknown format; expected png or ppm
+format: unknown format; expected png, ppm or rgb

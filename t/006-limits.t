@@ -214,14 +214,17 @@ Smallpt::reference("160x120_spp8.ppm")
 
 
 
-=== TEST 14: smallpt_time_limit must be more than 0
+=== TEST 14: smallpt_time_limit must be more than 0, said at its own line
 --- config
     location = /render {
-        smallpt;
-        smallpt_time_limit 0;
+        include ../html/limit.conf;
     }
+--- user_files
+>>> limit.conf
+smallpt;
+smallpt_time_limit 0;
 --- request
 GET /render
 --- must_die
---- error_log
-smallpt: "smallpt_time_limit" must be more than 0
+--- error_log eval
+qr{"smallpt_time_limit" directive must be more than 0 in \S*/html/limit\.conf:2}

@@ -54,23 +54,59 @@ smallpt: rendering 256x192 spp 64 png in 2 tasks
 Smallpt::get_in_background("/render?spp=64&w=256&h=192", 2, 0.2);
 Time::HiRes::sleep(1);
 --- request eval
-"GET /render?spp=4&w=64&h=48"
---- error_code: 503
---- response_headers
-Retry-After: 1
-Content-Type: text/plain
-!ETag
---- response_body
-render queue full; try again later
---- error_log
-thread pool "busy" queue overflow
-smallpt: thread pool "busy" is full, render refused
-status=503 retry_after="1"
+["GET /render?spp=4&w=64&h=48", "GET /render?spp=4&w=64&h=48"]
+--- error_code eval
+[503, 503]
+--- response_headers eval
+["Retry-After: 1\nContent-Type: text/plain\n!ETag",
+ "Retry-After: 1\nContent-Type: text/plain\n!ETag"]
+--- response_body eval
+["render queue full; try again later\n",
+ "render queue full; try again later\n"]
+--- error_log eval
+["status=503 retry_after=\"1\"", "status=503 retry_after=\"1\""]
 --- timeout: 0.5
 
 
 
-=== TEST 3: smallpt_retry_after
+=== TEST 3: one error-log line per refusal: nginx's, the first time
+--- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
+--- main_config
+    thread_pool busy threads=1 max_queue=1;
+--- config
+    location = /render {
+        smallpt;
+        smallpt_thread_pool busy;
+        smallpt_render_threads 1;
+    }
+--- init
+Smallpt::get_in_background("/render?spp=64&w=256&h=192", 2, 0.2);
+Time::HiRes::sleep(1);
+--- request
+GET /render?spp=4&w=64&h=48
+--- error_code: 503
+--- grep_error_log eval
+qr/thread pool "busy" queue overflow|smallpt: thread pool "busy" is full, render refused|\[error\].*smallpt:/
+--- grep_error_log_out
+thread pool "busy" queue overflow
+--- timeout: 0.5
+
+
+
+=== TEST 4: then the module knows the queue is full: its own line only
+--- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
+--- request
+GET /render?spp=4&w=64&h=48
+--- error_code: 503
+--- grep_error_log eval
+qr/thread pool "busy" queue overflow|smallpt: thread pool "busy" is full, render refused|\[error\].*smallpt:/
+--- grep_error_log_out
+smallpt: thread pool "busy" is full, render refused
+--- timeout: 0.5
+
+
+
+=== TEST 5: smallpt_retry_after
 --- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool busy threads=1 max_queue=1;
@@ -93,7 +129,7 @@ Retry-After: 30
 
 
 
-=== TEST 4: concurrent renders share the pool; a queued one is served
+=== TEST 6: concurrent renders share the pool; a queued one is served
 --- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool smallpt threads=2 max_queue=64;
@@ -119,7 +155,7 @@ smallpt: rendering 160x120 spp 8 ppm in 2 tasks
 
 
 
-=== TEST 5: part of a render's tasks queued, the rest refused: still exact
+=== TEST 7: part of a render's tasks queued, the rest refused: still exact
 --- main_config
     thread_pool narrow threads=1 max_queue=2;
 --- config

@@ -63,14 +63,14 @@ our @BAD = (
     [ 'h=00000',                   "h: 0 is too small; $w" ],
     [ 'h=99999999999',             "h: too large; $w" ],
     [ 'h=%36%34%00',               "h: not a decimal integer; $w" ],
-    [ 'format=jpg',                'format: unknown format; expected png or ppm' ],
-    [ 'format=png%00',             'format: unknown format; expected png or ppm' ],
-    [ 'format=%70%6E',             'format: unknown format; expected png or ppm' ],
-    [ 'format=ppmppm',             'format: unknown format; expected png or ppm' ],
-    [ 'format=p%FFm',              'format: unknown format; expected png or ppm' ],
-    [ 'format=',                   'format: empty; expected png or ppm' ],
+    [ 'format=jpg',                'format: unknown format; expected png, ppm or rgb' ],
+    [ 'format=png%00',             'format: unknown format; expected png, ppm or rgb' ],
+    [ 'format=%70%6E',             'format: unknown format; expected png, ppm or rgb' ],
+    [ 'format=ppmppm',             'format: unknown format; expected png, ppm or rgb' ],
+    [ 'format=p%FFm',              'format: unknown format; expected png, ppm or rgb' ],
+    [ 'format=',                   'format: empty; expected png, ppm or rgb' ],
     [ 'format=png&format=ppm',     'format: given more than once; expected one of png or ppm' ],
-    [ 'w=64&h=48&spp=4&format=gif', 'format: unknown format; expected png or ppm' ],
+    [ 'w=64&h=48&spp=4&format=gif', 'format: unknown format; expected png, ppm or rgb' ],
 );
 
 no_shuffle();
@@ -225,7 +225,7 @@ Smallpt::reference("64x48_spp4.ppm")
 GET /render?spp=4&w=64&h=48&format=ppm
 --- more_headers eval
 "If-None-Match: " . CORE::join(', ', map { "\"x$_\"" } 1 .. 200)
-    . ', "smallpt1.0.0-64x48-4spp-ppm"'
+    . ', "smallpt1.1.0-64x48-4spp-ppm"'
 --- error_code: 304
 
 
@@ -238,5 +238,5 @@ GET /render?spp=4&w=64&h=48&format=ppm
 --- request
 GET /render?spp=4&w=64&h=48&format=ppm
 --- more_headers
-If-None-Match: W/"smallpt1.0.0-64x48-4spp-ppm
+If-None-Match: W/"smallpt1.1.0-64x48-4spp-ppm
 --- error_code: 200

@@ -15,6 +15,7 @@
 
 
 static int read_line(const char *path, char *buf, size_t size);
+static int quota_cpus(const char *quota, const char *period);
 
 
 static int
@@ -35,8 +36,9 @@ read_line(const char *path, char *buf, size_t size)
 }
 
 
-int
-smallpt_quota_cpus(const char *quota, const char *period)
+/* CPUs a cgroup quota and period ("150000", "100000") allow: 2; 0 if none. */
+static int
+quota_cpus(const char *quota, const char *period)
 {
     long long  q, p;
 
@@ -79,7 +81,7 @@ smallpt_cpus(void)
         space = strchr(line, ' ');
         if (space != NULL) {
             *space = '\0';
-            quota = smallpt_quota_cpus(line, space + 1);
+            quota = quota_cpus(line, space + 1);
         }
 
     /* cgroup v1 */
@@ -88,7 +90,7 @@ smallpt_cpus(void)
                && read_line("/sys/fs/cgroup/cpu/cpu.cfs_period_us", period,
                             sizeof(period)) == 0)
     {
-        quota = smallpt_quota_cpus(line, period);
+        quota = quota_cpus(line, period);
     }
 
     return quota > 0 && quota < n ? quota : n;

@@ -1,7 +1,8 @@
 /*
  * smallpt: the command-line renderer.
  *
- *   smallpt [-W width] [-H height] [-t threads] [-o file] [spp]
+ *   smallpt [-W width] [-H height] [-t threads] [-r first-last] [-o file]
+ *           [spp]
  *
  * Like smallpt.cpp, `smallpt 16` writes image.ppm at 1024x768.
  */
@@ -28,9 +29,12 @@ typedef struct {
     int          width;
     int          height;
     int          spp;
+    int          first_row;     /* --rows; -1: the whole image */
+    int          last_row;
     int          threads;
     int          quiet;
     int          isa;
+    int          format;
     const char  *output;
 } options;
 
@@ -47,8 +51,12 @@ static const char  usage_text[] =
     "                      all online CPUs unless limited by affinity or a\n"
     "                      cgroup CPU quota)\n"
     "  -o, --output=FILE   output file (default image.ppm); FILE ending in\n"
-    "                      .png writes PNG, .ppm writes PPM, - writes PPM\n"
-    "                      to standard output\n"
+    "                      .png writes PNG, .ppm writes PPM, .rgb raw 8-bit\n"
+    "                      RGB; - writes PPM to standard output\n"
+    "  -r, --rows=FIRST-LAST\n"
+    "                      render only rows FIRST to LAST of the image (0\n"
+    "                      is the top row): the output is those rows, byte\n"
+    "                      for byte as in the whole image\n"
     "  -q, --quiet         no progress line\n"
     "  -h, --help          show this help and exit\n"
     "  -V, --version       show the version and exit\n"
@@ -65,10 +73,11 @@ static const char  usage_text[] =
 
 static int parse_int(const char *s, const char *what, long min, long max,
     int *out);
+static int parse_rows(const char *s, options *opt);
 static int parse_args(int argc, char **argv, options *opt);
-static int output_is_png(const char *path, int *png);
-static void show_progress(void *data, int rows_done, int height);
-static int write_output(const options *opt, int png, const unsigned char *rgb);
+static int output_format(const char *path, int *format);
+static void show_progress(void *data, int rows_done, int rows);
+static int write_output(const options *opt, const unsigned char *rgb);
 
 
 /* Parses a whole decimal number in [min, max]; prints why not. */
@@ -111,6 +120,7 @@ parse_args(int argc, char **argv, options *opt)
         { "height",  required_argument, NULL, 'H' },
         { "threads", required_argument, NULL, 't' },
         { "output",  required_argument, NULL, 'o' },
+        { "rows",    required_argument, NULL, 'r' },
         { "quiet",   no_argument,       NULL, 'q' },
         { "help",    no_argument,       NULL, 'h' },
         { "version", no_argument,       NULL, 'V' },
@@ -121,7 +131,7 @@ parse_args(int argc, char **argv, options *opt)
 
     opterr = 0;
 
-    while ((c = getopt_long(argc, argv, ":W:H:t:o:qhV", longopts, NULL))
+    while ((c = getopt_long(argc, argv, ":W:H:t:o:r:qhV", longopts, NULL))
            != -1)
     {
         switch (c) {
@@ -143,7 +153,16 @@ parse_args(int argc, char **argv, options *opt)
             break;
 
         case 't':
-            if (parse_int(optarg, "threads", 1, 1024, &opt->threads) != 0) {
+            if (parse_int(optarg, "threads", 1, SMALLPT_MAX_THREADS,
+                          &opt->threads)
+                != 0)
+            {
+                return EXIT_USAGE;
+            }
+            break;
+
+        case 'r':
+            if (parse_rows(optarg, opt) != 0) {
                 return EXIT_USAGE;
             }
             break;
@@ -218,54 +237,100 @@ parse_args(int argc, char **argv, options *opt)
         return EXIT_USAGE;
     }
 
+    if (opt->first_row < 0) {
+        opt->first_row = 0;
+        opt->last_row = opt->height - 1;
+
+    } else if (opt->last_row >= opt->height) {
+        fprintf(stderr, "smallpt: rows %d-%d are not within the image: the "
+                "last row is %d\n", opt->first_row, opt->last_row,
+                opt->height - 1);
+        return EXIT_USAGE;
+    }
+
     return -1;
 }
 
 
+/* FIRST-LAST, both whole numbers, FIRST <= LAST; prints why not. */
 static int
-output_is_png(const char *path, int *png)
+parse_rows(const char *s, options *opt)
 {
-    size_t  len;
+    char         first[16];
+    size_t       len;
+    const char  *dash;
+
+    dash = strchr(s, '-');
+    len = dash != NULL ? (size_t) (dash - s) : 0;
+
+    if (len == 0 || len >= sizeof(first)) {
+        fprintf(stderr, "smallpt: rows \"%s\" is not FIRST-LAST\n", s);
+        return -1;
+    }
+
+    memcpy(first, s, len);
+    first[len] = '\0';
+
+    if (parse_int(first, "first row", 0, SMALLPT_MAX_HEIGHT - 1,
+                  &opt->first_row)
+        != 0
+        || parse_int(dash + 1, "last row", opt->first_row,
+                     SMALLPT_MAX_HEIGHT - 1, &opt->last_row)
+           != 0)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static int
+output_format(const char *path, int *format)
+{
+    size_t       len;
+    const char  *dot;
+
+    if (strcmp(path, "-") == 0) {
+        *format = SMALLPT_FORMAT_PPM;
+        return 0;
+    }
 
     len = strlen(path);
+    dot = strrchr(path, '.');
 
-    if (strcmp(path, "-") == 0
-        || (len > 4 && strcmp(path + len - 4, ".ppm") == 0))
-    {
-        *png = 0;
-        return 0;
+    if (dot != NULL && dot != path && path + len - dot == 4) {
+        *format = smallpt_format_parse(dot + 1, 3);
+        if (*format >= 0) {
+            return 0;
+        }
     }
 
-    if (len > 4 && strcmp(path + len - 4, ".png") == 0) {
-        *png = 1;
-        return 0;
-    }
-
-    fprintf(stderr, "smallpt: output \"%s\" must end in .png or .ppm, "
-            "or be - for PPM on standard output\n", path);
+    fprintf(stderr, "smallpt: output \"%s\" must end in .png, .ppm or "
+            ".rgb, or be - for PPM on standard output\n", path);
     return -1;
 }
 
 
 static void
-show_progress(void *data, int rows_done, int height)
+show_progress(void *data, int rows_done, int rows)
 {
     const options  *opt = data;
 
     fprintf(stderr, "\rRendering (%d spp) %5.2f%%",
-            smallpt_effective_spp(opt->spp), 100. * rows_done / height);
+            smallpt_effective_spp(opt->spp), 100. * rows_done / rows);
 }
 
 
 static int
-write_output(const options *opt, int png, const unsigned char *rgb)
+write_output(const options *opt, const unsigned char *rgb)
 {
     int          rc, to_stdout;
     FILE        *f;
     smallpt_buf  buf = { NULL, 0, 0, 0 };
 
-    rc = png ? smallpt_encode_png(rgb, opt->width, opt->height, &buf)
-             : smallpt_encode_ppm(rgb, opt->width, opt->height, &buf);
+    rc = smallpt_encode(opt->format, rgb, opt->width,
+                        opt->last_row - opt->first_row + 1, &buf);
     if (rc != SMALLPT_OK) {
         fprintf(stderr, "smallpt: encoding failed: %s\n",
                 smallpt_strerror(rc));
@@ -305,14 +370,17 @@ write_output(const options *opt, int png, const unsigned char *rgb)
 int
 main(int argc, char **argv)
 {
-    int             rc, png;
+    int             rc, progress;
+    size_t          size;
     options         opt;
     smallpt_job     job;
     unsigned char  *rgb;
 
-    opt.width = 1024;
-    opt.height = 768;
-    opt.spp = 4;
+    opt.width = SMALLPT_DEFAULT_WIDTH;
+    opt.height = SMALLPT_DEFAULT_HEIGHT;
+    opt.spp = SMALLPT_DEFAULT_SPP;
+    opt.first_row = -1;
+    opt.last_row = -1;
     opt.threads = 0;
     opt.quiet = 0;
     opt.isa = SMALLPT_ISA_AUTO;
@@ -323,38 +391,47 @@ main(int argc, char **argv)
         return rc;
     }
 
-    if (output_is_png(opt.output, &png) != 0) {
+    if (output_format(opt.output, &opt.format) != 0) {
         return EXIT_USAGE;
+    }
+
+    if (!smallpt_exact()) {
+        fprintf(stderr, "smallpt: this build fuses multiplies and adds (FMA "
+                "contraction) and would not render smallpt's image; "
+                "rebuild it without -ffp-contract=fast\n");
+        return EXIT_FAILURE;
     }
 
     if (opt.threads == 0) {
         opt.threads = smallpt_cpus();
     }
 
-    if ((size_t) opt.width * (size_t) opt.height > SIZE_MAX / 3) {
+    size = smallpt_rgb_size(opt.width, opt.last_row - opt.first_row + 1);
+    if (size == 0) {
         fprintf(stderr, "smallpt: %dx%d is too large\n", opt.width,
                 opt.height);
         return EXIT_USAGE;
     }
 
-    rgb = malloc((size_t) opt.width * (size_t) opt.height * 3);
+    rgb = malloc(size);
     if (rgb == NULL) {
         fprintf(stderr, "smallpt: not enough memory for %dx%d\n", opt.width,
                 opt.height);
         return EXIT_FAILURE;
     }
 
-    rc = smallpt_job_init(&job, opt.width, opt.height, opt.spp, rgb);
+    rc = smallpt_job_init(&job, opt.width, opt.height, opt.spp, opt.first_row,
+                          opt.last_row, rgb);
     if (rc == SMALLPT_OK) {
         if (opt.isa != SMALLPT_ISA_AUTO) {
             job.isa = opt.isa;
         }
 
+        progress = !opt.quiet && isatty(STDERR_FILENO);
+
         rc = smallpt_render(&job, opt.threads,
-                            !opt.quiet && isatty(STDERR_FILENO)
-                                ? show_progress : NULL,
-                            &opt);
-        if (!opt.quiet && isatty(STDERR_FILENO)) {
+                            progress ? show_progress : NULL, &opt);
+        if (progress) {
             fputc('\n', stderr);
         }
     }
@@ -365,7 +442,7 @@ main(int argc, char **argv)
         return EXIT_FAILURE;
     }
 
-    rc = write_output(&opt, png, rgb);
+    rc = write_output(&opt, rgb);
     free(rgb);
 
     return rc == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

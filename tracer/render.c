@@ -42,8 +42,9 @@ smallpt_strerror(int status)
 }
 
 
-int
-smallpt_check(int width, int height, int spp)
+/* SMALLPT_OK if width, height and spp describe an image smallpt renders. */
+static int
+check_image(int width, int height, int spp)
 {
     if (width < 1 || width > SMALLPT_MAX_WIDTH
         || height < 1 || height > SMALLPT_MAX_HEIGHT
@@ -131,6 +132,28 @@ smallpt_isa_parse(const char *name)
 }
 
 
+int
+smallpt_exact(void)
+{
+    int  exact;
+
+    exact = smallpt_trace_exact_scalar();
+
+#if (SMALLPT_X86_SIMD)
+    /* each is compiled for its instruction set: run where the CPU has it */
+    if (smallpt_isa_supported(SMALLPT_ISA_AVX2)) {
+        exact = exact && smallpt_trace_exact_avx2();
+    }
+
+    if (smallpt_isa_supported(SMALLPT_ISA_AVX512)) {
+        exact = exact && smallpt_trace_exact_avx512();
+    }
+#endif
+
+    return exact;
+}
+
+
 /* The renderer for an instruction set this CPU runs. */
 static int
 (*renderer(int isa))(const smallpt_trace_rows_args *a)
@@ -145,78 +168,6 @@ static int
     default:
         return smallpt_trace_rows_scalar;
     }
-}
-
-
-/* What smallpt_render_row renders: its one row, once, unless cancelled. */
-typedef struct {
-    int         row;
-    const int  *cancel;
-} one_row;
-
-
-static int
-claim_once(void *data)
-{
-    int       r;
-    one_row  *one = data;
-
-    r = one->row;
-    one->row = -1;
-    return r;
-}
-
-
-static void
-done_nothing(void *data, int row)
-{
-    (void) data;
-    (void) row;
-}
-
-
-static int
-one_row_cancelled(void *data)
-{
-    one_row  *one = data;
-
-    return one->cancel != NULL
-           && __atomic_load_n(one->cancel, __ATOMIC_RELAXED);
-}
-
-
-int
-smallpt_render_row(int width, int height, int spp, int row, int isa,
-    unsigned char *rgb, const int *cancel)
-{
-    one_row          one;
-    smallpt_trace_rows_args  args;
-
-    if (isa == SMALLPT_ISA_AUTO) {
-        isa = smallpt_isa_best();
-    }
-
-    if (smallpt_check(width, height, spp) != SMALLPT_OK
-        || row < 0 || row >= height || rgb == NULL
-        || !smallpt_isa_supported(isa))
-    {
-        return SMALLPT_EINVAL;
-    }
-
-    one.row = row;
-    one.cancel = cancel;
-
-    args.width = width;
-    args.height = height;
-    args.samps = spp / 4;
-    args.rgb = rgb;
-    args.first_row = row;
-    args.claim = claim_once;
-    args.done = done_nothing;
-    args.stopped = one_row_cancelled;
-    args.data = &one;
-
-    return renderer(isa)(&args);
 }
 
 
@@ -247,7 +198,7 @@ claim_job_row(void *data)
 
     row = __atomic_fetch_add(&job->next_row, 1, __ATOMIC_RELAXED);
 
-    return row < job->height ? row : -1;
+    return row <= job->last_row ? row : -1;
 }
 
 
@@ -263,10 +214,11 @@ job_row_done(void *data, int row)
 
 int
 smallpt_job_init(smallpt_job *job, int width, int height, int spp,
-    unsigned char *rgb)
+    int first_row, int last_row, unsigned char *rgb)
 {
     if (job == NULL || rgb == NULL
-        || smallpt_check(width, height, spp) != SMALLPT_OK)
+        || check_image(width, height, spp) != SMALLPT_OK
+        || first_row < 0 || first_row > last_row || last_row >= height)
     {
         return SMALLPT_EINVAL;
     }
@@ -274,8 +226,10 @@ smallpt_job_init(smallpt_job *job, int width, int height, int spp,
     job->width = width;
     job->height = height;
     job->spp = spp;
+    job->first_row = first_row;
+    job->last_row = last_row;
     job->rgb = rgb;
-    job->next_row = 0;
+    job->next_row = first_row;
     job->rows_done = 0;
     job->cancel = 0;
     job->isa = smallpt_isa_best();
@@ -289,7 +243,7 @@ smallpt_job_init(smallpt_job *job, int width, int height, int spp,
 int
 smallpt_job_run(smallpt_job *job)
 {
-    int              rc;
+    int                      rc;
     smallpt_trace_rows_args  args;
 
     if (!smallpt_isa_supported(job->isa)) {
@@ -300,13 +254,18 @@ smallpt_job_run(smallpt_job *job)
     args.height = job->height;
     args.samps = job->spp / 4;
     args.rgb = job->rgb;
-    args.first_row = 0;
+    args.first_row = job->first_row;
     args.claim = claim_job_row;
     args.done = job_row_done;
     args.stopped = job_stopped;
     args.data = job;
 
     rc = renderer(job->isa)(&args);
+
+    /* the other threads stop too: what they render is not wanted now */
+    if (rc != SMALLPT_OK && rc != SMALLPT_ECANCELLED) {
+        smallpt_job_cancel(job);
+    }
 
     if (rc == SMALLPT_OK && __atomic_load_n(&job->cancel, __ATOMIC_RELAXED)) {
         rc = SMALLPT_ECANCELLED;
@@ -351,7 +310,7 @@ render_thread_main(void *arg)
 
 int
 smallpt_render(smallpt_job *job, int threads,
-    void (*progress)(void *data, int rows_done, int height), void *data)
+    void (*progress)(void *data, int rows_done, int rows), void *data)
 {
     int              i, n, started, rc, running;
     render_thread   *t;
@@ -393,7 +352,8 @@ smallpt_render(smallpt_job *job, int threads,
         tick.tv_nsec = 100 * 1000 * 1000;
 
         do {
-            progress(data, smallpt_job_rows_done(job), job->height);
+            progress(data, smallpt_job_rows_done(job),
+                     job->last_row - job->first_row + 1);
 
             running = 0;
             for (i = 0; i < started; i++) {

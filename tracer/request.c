@@ -33,6 +33,8 @@ static int parse_int_value(cursor *c, int_param *param,
     char reason[SMALLPT_REASON_SIZE]);
 static int parse_format_value(cursor *c, int *format,
     char reason[SMALLPT_REASON_SIZE]);
+static int parse_rows_value(cursor *c, smallpt_query *q,
+    char reason[SMALLPT_REASON_SIZE]);
 static int check_range(int_param *param, char reason[SMALLPT_REASON_SIZE]);
 
 
@@ -179,22 +181,93 @@ parse_format_value(cursor *c, int *format, char reason[SMALLPT_REASON_SIZE])
     n = 0;
 
     while ((rc = next_byte(c, &byte)) == 1 && n < sizeof(word)) {
-        word[n++] = (char) (byte >= 'A' && byte <= 'Z' ? byte | 0x20 : byte);
+        word[n++] = (char) byte;
     }
 
-    if (rc == 0 && n == 3 && memcmp(word, "png", 3) == 0) {
-        *format = SMALLPT_FORMAT_PNG;
+    if (rc == 0 && n > 0 && smallpt_format_parse(word, n) >= 0) {
+        *format = smallpt_format_parse(word, n);
         return 0;
     }
 
-    if (rc == 0 && n == 3 && memcmp(word, "ppm", 3) == 0) {
-        *format = SMALLPT_FORMAT_PPM;
-        return 0;
-    }
-
-    snprintf(reason, SMALLPT_REASON_SIZE, "format: %s; expected png or ppm",
+    snprintf(reason, SMALLPT_REASON_SIZE,
+             "format: %s; expected png, ppm or rgb",
              n == 0 && rc == 0 ? "empty" : "unknown format");
     return -1;
+}
+
+
+/*
+ * rows=FIRST-LAST: two decimal integers and a hyphen. Whether they lie
+ * within the image is checked once its height is known.
+ */
+static int
+parse_rows_value(cursor *c, smallpt_query *q, char reason[SMALLPT_REASON_SIZE])
+{
+    int        rc, byte, digits, part;
+    long long  v[2];
+
+    part = 0;
+    digits = 0;
+    v[0] = 0;
+    v[1] = 0;
+
+    while ((rc = next_byte(c, &byte)) == 1) {
+        if (byte == '-' && part == 0 && digits > 0) {
+            part = 1;
+            digits = 0;
+            continue;
+        }
+
+        if (byte < '0' || byte > '9') {
+            break;
+        }
+
+        if (v[part] < NUMBER_CAP) {
+            v[part] = v[part] * 10 + (byte - '0');
+        }
+
+        digits++;
+    }
+
+    if (rc != 0 || part != 1 || digits == 0) {
+        snprintf(reason, SMALLPT_REASON_SIZE,
+                 "rows: not a range; expected FIRST-LAST, two integers "
+                 "from 0 to the height - 1");
+        return -1;
+    }
+
+    if (v[0] >= NUMBER_CAP || v[1] >= NUMBER_CAP) {
+        snprintf(reason, SMALLPT_REASON_SIZE,
+                 "rows: too large; expected FIRST-LAST, two integers "
+                 "from 0 to the height - 1");
+        return -1;
+    }
+
+    q->first_row = (int) v[0];
+    q->last_row = (int) v[1];
+    q->band = 1;
+
+    return 0;
+}
+
+
+void
+smallpt_query_init(smallpt_query *q, int format)
+{
+    q->spp = SMALLPT_DEFAULT_SPP;
+    q->width = SMALLPT_DEFAULT_WIDTH;
+    q->height = SMALLPT_DEFAULT_HEIGHT;
+    q->format = format;
+    q->band = 0;
+    q->first_row = 0;
+    q->last_row = 0;
+}
+
+
+int
+smallpt_query_rows(const smallpt_query *q)
+{
+    return q->band ? q->last_row - q->first_row + 1 : q->height;
 }
 
 
@@ -202,7 +275,7 @@ int
 smallpt_query_parse(const char *args, size_t len, const smallpt_limits *lim,
     smallpt_query *q, char reason[SMALLPT_REASON_SIZE])
 {
-    int          i, format_seen;
+    int          i, format_seen, rows_seen;
     cursor       value;
     int_param    params[3], *param;
     const char  *p, *end, *amp, *eq;
@@ -227,6 +300,7 @@ smallpt_query_parse(const char *args, size_t len, const smallpt_limits *lim,
     }
 
     format_seen = 0;
+    rows_seen = 0;
     p = args;
     end = args + len;
 
@@ -274,6 +348,22 @@ smallpt_query_parse(const char *args, size_t len, const smallpt_limits *lim,
             if (parse_format_value(&value, &q->format, reason) != 0) {
                 return -1;
             }
+
+        } else if (name_is(p, eq, "rows")) {
+            if (rows_seen++) {
+                snprintf(reason, SMALLPT_REASON_SIZE,
+                         "rows: given more than once; expected one range "
+                         "FIRST-LAST");
+                return -1;
+            }
+
+            if (parse_rows_value(&value, q, reason) != 0) {
+                return -1;
+            }
+        }
+
+        if (amp == end) {
+            break;
         }
 
         p = amp + 1;
@@ -286,29 +376,26 @@ smallpt_query_parse(const char *args, size_t len, const smallpt_limits *lim,
         }
     }
 
+    if (!q->band) {
+        q->first_row = 0;
+        q->last_row = q->height - 1;
+
+    } else if (q->first_row > q->last_row || q->last_row >= q->height) {
+        snprintf(reason, SMALLPT_REASON_SIZE,
+                 "rows: %d-%d is not within the image; expected FIRST-LAST "
+                 "with 0 <= FIRST <= LAST <= %d", q->first_row, q->last_row,
+                 q->height - 1);
+        return -1;
+    }
+
     return 0;
-}
-
-
-const char *
-smallpt_format_name(int format)
-{
-    return format == SMALLPT_FORMAT_PPM ? "ppm" : "png";
-}
-
-
-const char *
-smallpt_format_type(int format)
-{
-    return format == SMALLPT_FORMAT_PPM ? "image/x-portable-pixmap"
-                                        : "image/png";
 }
 
 
 void
 smallpt_etag(const smallpt_query *q, char etag[SMALLPT_ETAG_SIZE])
 {
-    char  libs[64];
+    char  libs[64], rows[32];
 
     libs[0] = '\0';
     if (q->format == SMALLPT_FORMAT_PNG) {
@@ -316,16 +403,24 @@ smallpt_etag(const smallpt_query *q, char etag[SMALLPT_ETAG_SIZE])
         smallpt_png_versions(libs + 1, sizeof(libs) - 1);
     }
 
-    snprintf(etag, SMALLPT_ETAG_SIZE, "\"smallpt%s-%dx%d-%dspp-%s%s\"",
+    rows[0] = '\0';
+    if (q->band) {
+        snprintf(rows, sizeof(rows), "-rows%d-%d", q->first_row,
+                 q->last_row);
+    }
+
+    snprintf(etag, SMALLPT_ETAG_SIZE, "\"smallpt%s-%dx%d-%dspp%s-%s%s\"",
              SMALLPT_VERSION, q->width, q->height,
-             smallpt_effective_spp(q->spp), smallpt_format_name(q->format),
-             libs);
+             smallpt_effective_spp(q->spp), rows,
+             smallpt_format_name(q->format), libs);
 }
 
 
 int
-smallpt_etag_match(const char *header, size_t len, const char *etag)
+smallpt_etag_match(const char *header, size_t len, const char *etag,
+    int strong)
 {
+    int          weak;
     size_t       taglen;
     const char  *p, *end, *close;
 
@@ -346,7 +441,10 @@ smallpt_etag_match(const char *header, size_t len, const char *etag)
             return 1;
         }
 
+        weak = 0;
+
         if (end - p >= 2 && p[0] == 'W' && p[1] == '/') {
+            weak = 1;
             p += 2;
         }
 
@@ -368,7 +466,8 @@ smallpt_etag_match(const char *header, size_t len, const char *etag)
         }
 
         if ((size_t) (close + 1 - p) == taglen
-            && memcmp(p, etag, taglen) == 0)
+            && memcmp(p, etag, taglen) == 0
+            && !(strong && weak))
         {
             return 1;
         }

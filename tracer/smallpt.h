@@ -5,7 +5,8 @@
  * The library has no mutable global state. A render is described by a
  * smallpt_job; any number of threads may call smallpt_job_run() on the same
  * job at once: each claims rows (and traces 16 of them together) until none
- * is left or the job is cancelled.
+ * is left or the job is cancelled. A job may cover only a band of the
+ * image's rows: its bytes are those rows of the whole image.
  */
 
 #ifndef SMALLPT_H
@@ -14,15 +15,26 @@
 #include <stddef.h>
 
 
-/* Version of the renderer and encoders; part of every ETag. */
-#define SMALLPT_VERSION    "1.0.0"
+/*
+ * Version of the renderer and encoders; part of every ETag, so it changes
+ * whenever the bytes of any image could.
+ */
+#define SMALLPT_VERSION         "1.1.0"
 
 /* Largest width: smallpt counts columns in an unsigned short. */
-#define SMALLPT_MAX_WIDTH  65535
-#define SMALLPT_MAX_HEIGHT 65535
+#define SMALLPT_MAX_WIDTH       65535
+#define SMALLPT_MAX_HEIGHT      65535
 
 /* The fewest samples per pixel: smallpt renders 4 * floor(spp / 4). */
-#define SMALLPT_MIN_SPP    4
+#define SMALLPT_MIN_SPP         4
+
+/* What smallpt.cpp renders when told nothing: 1024x768 at spp 4. */
+#define SMALLPT_DEFAULT_SPP     4
+#define SMALLPT_DEFAULT_WIDTH   1024
+#define SMALLPT_DEFAULT_HEIGHT  768
+
+/* The most threads one render may use. */
+#define SMALLPT_MAX_THREADS     1024
 
 
 enum {
@@ -47,9 +59,6 @@ enum {
 /* A short English description of a SMALLPT_* status code. */
 const char *smallpt_strerror(int status);
 
-/* SMALLPT_OK if width, height and spp describe an image smallpt can render. */
-int smallpt_check(int width, int height, int spp);
-
 /* The samples per pixel smallpt.cpp really takes for spp: 4 * (spp / 4). */
 int smallpt_effective_spp(int spp);
 
@@ -63,25 +72,22 @@ int smallpt_isa_best(void);
 const char *smallpt_isa_name(int isa);
 int smallpt_isa_parse(const char *name);
 
-
 /*
- * Renders image row `row` (0 is the top row, as a PPM stores it) of a
- * width x height image into width * 3 bytes of 8-bit RGB at `rgb`, with the
- * instruction set isa (SMALLPT_ISA_AUTO: the best; an unsupported one is
- * SMALLPT_EINVAL). A non-NULL `cancel` is polled at every bounce; when it
- * reads non-zero the row is left unfinished and SMALLPT_ECANCELLED
- * returned.
+ * 1 if every renderer of this build rounds each operation on its own, as
+ * smallpt.cpp does; 0 if the compiler fused multiplies and adds (FMA
+ * contraction), which changes the image: callers refuse to render then.
  */
-int smallpt_render_row(int width, int height, int spp, int row, int isa,
-    unsigned char *rgb, const int *cancel);
+int smallpt_exact(void);
 
 
-/* One image being rendered, shared by the threads that render it. */
+/* One image, or a band of its rows, being rendered by threads. */
 typedef struct {
     int             width;
-    int             height;
+    int             height;     /* of the whole image */
     int             spp;
-    unsigned char  *rgb;        /* width * height * 3 bytes, top row first */
+    int             first_row;  /* the band: 0 is the top row, as a PPM */
+    int             last_row;   /* stores it; both inclusive */
+    unsigned char  *rgb;        /* the band's rows, first_row's first */
     int             next_row;   /* next row to claim; use atomically */
     int             rows_done;  /* rows finished: smallpt_job_rows_done() */
     int             cancel;     /* set by smallpt_job_cancel */
@@ -94,15 +100,19 @@ typedef struct {
 
 
 /*
- * Prepares a job for rgb (width * height * 3 bytes); checks the arguments.
- * The job has no stop callback until the caller sets job->stop.
+ * Prepares a job for rows first_row to last_row (0 to height - 1: the whole
+ * image) of a width x height image at spp into rgb, which holds
+ * smallpt_rgb_size(width, last_row - first_row + 1) bytes. SMALLPT_EINVAL
+ * if an argument is out of range. The job has no stop callback until the
+ * caller sets job->stop.
  */
 int smallpt_job_init(smallpt_job *job, int width, int height, int spp,
-    unsigned char *rgb);
+    int first_row, int last_row, unsigned char *rgb);
 
 /*
  * Renders rows of the job until every row is claimed (SMALLPT_OK) or the job
- * is cancelled (SMALLPT_ECANCELLED). Safe to call from many threads at once.
+ * is cancelled (SMALLPT_ECANCELLED); SMALLPT_ENOMEM cancels the job too.
+ * Safe to call from many threads at once.
  */
 int smallpt_job_run(smallpt_job *job);
 
@@ -116,10 +126,10 @@ int smallpt_job_rows_done(smallpt_job *job);
  * Renders the whole job on `threads` threads and returns when they are all
  * done: SMALLPT_OK, SMALLPT_ECANCELLED, SMALLPT_ETHREAD or SMALLPT_ENOMEM.
  * Without `progress` the calling thread is one of them; with it, the calling
- * thread calls progress(data, rows_done, height) ten times a second instead.
+ * thread calls progress(data, rows_done, rows) ten times a second instead.
  */
 int smallpt_render(smallpt_job *job, int threads,
-    void (*progress)(void *data, int rows_done, int height), void *data);
+    void (*progress)(void *data, int rows_done, int rows), void *data);
 
 
 /*
@@ -128,8 +138,26 @@ int smallpt_render(smallpt_job *job, int threads,
  */
 int smallpt_cpus(void);
 
-/* CPUs a cgroup quota and period ("150000", "100000") allow: 2; 0 if none. */
-int smallpt_quota_cpus(const char *quota, const char *period);
+
+/* Output formats. */
+enum {
+    SMALLPT_FORMAT_PNG = 0, /* 8-bit RGB PNG, lossless */
+    SMALLPT_FORMAT_PPM,     /* P3, exactly as smallpt.cpp writes image.ppm */
+    SMALLPT_FORMAT_RGB      /* raw 8-bit RGB, top row first, no header */
+};
+
+/* "png", "ppm" or "rgb"; and back, in any case (-1: unknown name). */
+const char *smallpt_format_name(int format);
+int smallpt_format_parse(const char *name, size_t len);
+
+/*
+ * The MIME type: image/png, image/x-portable-pixmap or
+ * application/octet-stream.
+ */
+const char *smallpt_format_type(int format);
+
+/* width * rows * 3, the bytes of that many rows; 0 if too large or bad. */
+size_t smallpt_rgb_size(int width, int rows);
 
 
 /* A growing memory buffer; `limit` (0: none) caps its length. */
@@ -145,27 +173,42 @@ typedef struct {
 void smallpt_buf_free(smallpt_buf *buf);
 
 /*
- * Bytes of the P3 PPM for a width x height image, at most (SIZE_MAX: more
- * than memory can hold).
+ * The most bytes the encoding of a width x height image takes in format
+ * (a PNG of incompressible pixels); 0 if that does not fit in a size_t.
  */
-size_t smallpt_ppm_max_size(int width, int height);
+size_t smallpt_max_size(int format, int width, int height);
 
 /*
- * Appends the P3 PPM of an 8-bit RGB image to buf, exactly as smallpt.cpp
- * writes image.ppm.
+ * Appends the encoding of an 8-bit RGB image (width * height * 3 bytes, top
+ * row first) to buf. The same bytes as the encoder below, fed any way.
  */
-int smallpt_encode_ppm(const unsigned char *rgb, int width, int height,
-    smallpt_buf *buf);
+int smallpt_encode(int format, const unsigned char *rgb, int width,
+    int height, smallpt_buf *buf);
+
 
 /*
- * Bytes of the PNG for a width x height image, at most (incompressible;
- * SIZE_MAX: more than memory can hold).
+ * An encoder fed rows in order, for answers sent while they render. Its
+ * output is a function of the pixels only: zlib is flushed after a fixed
+ * number of rows (a function of the width), however the rows arrive.
  */
-size_t smallpt_png_max_size(int width, int height);
+typedef struct smallpt_encoder_s  smallpt_encoder;
 
-/* Appends an 8-bit RGB PNG of the image to buf (libpng; lossless). */
-int smallpt_encode_png(const unsigned char *rgb, int width, int height,
-    smallpt_buf *buf);
+/*
+ * Starts an encoding of a width x height image into buf and appends its
+ * header; NULL with *rc set (SMALLPT_EINVAL, SMALLPT_ENOMEM) on failure.
+ */
+smallpt_encoder *smallpt_encoder_start(int format, int width, int height,
+    smallpt_buf *buf, int *rc);
+
+/* Appends the encoding of the next `rows` rows (rgb: rows * width * 3). */
+int smallpt_encoder_rows(smallpt_encoder *enc, const unsigned char *rgb,
+    int rows);
+
+/* Appends the end of the image (every row given) and frees the encoder. */
+int smallpt_encoder_finish(smallpt_encoder *enc);
+
+/* Frees an encoder without finishing its image. */
+void smallpt_encoder_free(smallpt_encoder *enc);
 
 /*
  * Writes the versions of libpng and zlib the PNG encoder runs with, as

@@ -10,11 +10,8 @@
 
 #include <stddef.h>
 
+#include "smallpt.h"
 
-enum {
-    SMALLPT_FORMAT_PNG = 0,
-    SMALLPT_FORMAT_PPM
-};
 
 /* Room for any message of smallpt_query_parse, with its NUL. */
 #define SMALLPT_REASON_SIZE       128
@@ -35,40 +32,51 @@ typedef struct {
     int  width;
     int  height;
     int  format;        /* SMALLPT_FORMAT_* */
+    int  band;          /* 1 if rows= was given */
+    int  first_row;     /* the rows asked for, both inclusive; without */
+    int  last_row;      /* rows=, the whole image: 0 and height - 1 */
 } smallpt_query;
 
 
 /*
+ * Sets q to what a request without parameters asks for: smallpt.cpp's
+ * defaults (SMALLPT_DEFAULT_*) in `format`.
+ */
+void smallpt_query_init(smallpt_query *q, int format);
+
+/*
  * Parses a raw query string (args, len bytes; %XX and + are decoded) into
- * q, which holds the defaults on entry: spp, w, h and format (png or ppm,
- * any case) are known, other names are ignored, each may appear once. All
- * values, given or default, are checked against lim. Returns 0, or -1 with
- * a one-line reason naming the parameter and its range in reason.
+ * q, which holds the defaults on entry: spp, w, h, format (png, ppm or rgb,
+ * any case) and rows (FIRST-LAST) are known, other names are ignored, each
+ * may appear once. All values, given or default, are checked against lim.
+ * Returns 0, or -1 with a one-line reason naming the parameter and its
+ * range in reason.
  */
 int smallpt_query_parse(const char *args, size_t len,
     const smallpt_limits *lim, smallpt_query *q,
     char reason[SMALLPT_REASON_SIZE]);
 
-/* "png" or "ppm". */
-const char *smallpt_format_name(int format);
-
-/* The MIME type of a format: image/png or image/x-portable-pixmap. */
-const char *smallpt_format_type(int format);
+/* The number of rows q asks for: the whole height, or its band's. */
+int smallpt_query_rows(const smallpt_query *q);
 
 /*
  * Writes the strong ETag of the image q describes, quoted, into etag. It
  * names everything that determines the image's bytes: the renderer's
- * version, the size, the effective spp, the format, and for PNG the libpng
- * and zlib versions: "smallpt1.0.0-64x48-4spp-ppm",
- * "smallpt1.0.0-64x48-4spp-png-libpng1.6.39-zlib1.2.13".
+ * version, the size, the effective spp, the band's rows, the format, and
+ * for PNG the libpng and zlib versions: "smallpt1.1.0-64x48-4spp-ppm",
+ * "smallpt1.1.0-64x48-4spp-rows0-9-rgb",
+ * "smallpt1.1.0-64x48-4spp-png-libpng1.6.39-zlib1.2.13".
  */
 void smallpt_etag(const smallpt_query *q, char etag[SMALLPT_ETAG_SIZE]);
 
 /*
- * 1 if an If-None-Match value (len bytes) names etag, with the weak
- * comparison RFC 9110 prescribes for it ("*" names any), else 0.
+ * 1 if an If-Match or If-None-Match value (len bytes) names etag, else 0.
+ * "*" names any. If-None-Match compares weakly (a W/ tag matches), If-Match
+ * strongly (a W/ tag never matches), as RFC 9110 prescribes: strong is 1
+ * for If-Match.
  */
-int smallpt_etag_match(const char *header, size_t len, const char *etag);
+int smallpt_etag_match(const char *header, size_t len, const char *etag,
+    int strong);
 
 /*
  * Writes a Content-Disposition value, `inline; filename="NAME.EXT"` or

@@ -5,12 +5,26 @@
  *
  * Every floating-point operation is the one smallpt.cpp performs, in the
  * same order and grouping, so the image is bit for bit the reference's.
- * Build with -ffp-contract=off and without -ffast-math: a fused
- * multiply-add changes the image.
+ * A fused multiply-add rounds once where smallpt.cpp rounds twice, and
+ * changes the image: the files that include this one forbid contraction
+ * themselves, whatever flags they are built with (nginx's, a distribution's),
+ * and rounds_apart() lets a test and the callers check that it worked.
  */
 
 #ifndef SMALLPT_TRACE_H
 #define SMALLPT_TRACE_H
+
+/*
+ * Before any function: GCC's GNU modes contract a * b + c into an FMA
+ * wherever the target has one (-ffp-contract=fast); clang's default does
+ * within an expression, and -ffp-contract=fast there ignores the pragma
+ * (rounds_apart() then reports it).
+ */
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize ("fp-contract=off")
+#endif
 
 #include <math.h>
 #include <stdint.h>
@@ -19,6 +33,20 @@
 #if defined(__FAST_MATH__)
 #error "smallpt needs IEEE arithmetic: build without -ffast-math and -Ofast"
 #endif
+
+
+/*
+ * 1 if a * b + c is rounded twice where this is compiled, as in smallpt.cpp;
+ * 0 if it was fused into one FMA. The operands are volatile so that the
+ * compiler cannot fold it: a * b is 1 - 2^-60, which rounds to 1.
+ */
+static inline int
+rounds_apart(void)
+{
+    volatile double  a = 1 + 0x1p-30, b = 1 - 0x1p-30, c = -1;
+
+    return a * b + c == 0;
+}
 
 
 typedef struct {
@@ -145,6 +173,14 @@ int smallpt_trace_rows_scalar(const smallpt_trace_rows_args *a);
 #if (SMALLPT_X86_SIMD)
 int smallpt_trace_rows_avx2(const smallpt_trace_rows_args *a);
 int smallpt_trace_rows_avx512(const smallpt_trace_rows_args *a);
+#endif
+
+/* rounds_apart() as each renderer's file is compiled (its target, flags) */
+int smallpt_trace_exact_scalar(void);
+
+#if (SMALLPT_X86_SIMD)
+int smallpt_trace_exact_avx2(void);
+int smallpt_trace_exact_avx512(void);
 #endif
 
 

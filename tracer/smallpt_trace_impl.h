@@ -78,7 +78,7 @@ typedef struct {
  * sphere's normal there and that normal facing the ray; for a diffuse
  * bounce, its random numbers and the new direction. The square roots and
  * divisions these take are done VW lanes at a time (hit_points(),
- * diffuse_rays()); the rest of a bounce, one lane at a time (bounce()).
+ * diffuse_dirs()); the rest of a bounce, one lane at a time (bounce()).
  */
 typedef struct {
     double  x[LANES], y[LANES], z[LANES];

@@ -1,9 +1,9 @@
 /*
- * The AVX2 renderer: the engine of smallpt_trace_impl.h on vectors of four lanes.
- * Each SIMD lane does exactly the scalar operations, in the same order
- * (vsqrtpd and vdivpd are correctly rounded like sqrtsd and divsd), and FMA
- * is not enabled, so the image is the same. Chosen at run time when the CPU
- * has AVX2 (render.c).
+ * The AVX2 renderer: the engine of smallpt_trace_impl.h on vectors of four
+ * lanes. Each SIMD lane does exactly the scalar operations, in the same
+ * order (vsqrtpd and vdivpd are correctly rounded like sqrtsd and divsd),
+ * and the target is AVX2 without FMA, so the image is the same. Chosen at
+ * run time when the CPU has AVX2 (render.c).
  */
 
 #include "smallpt_trace.h"
@@ -45,7 +45,7 @@ vd_abs(vd a)
 
 static inline vm vd_lt(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
 static inline vm vd_gt(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_GT_OQ); }
-static inline vm vd_ne(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_NEQ_OQ); }
+static inline vm vd_ne(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_NEQ_UQ); }
 static inline vm vm_and(vm a, vm b) { return _mm256_and_pd(a, b); }
 
 static inline vd
@@ -57,6 +57,13 @@ vd_select(vm m, vd a, vd b)
 
 #define TRACE_ROWS  smallpt_trace_rows_avx2
 #include "smallpt_trace_impl.h"
+
+
+int
+smallpt_trace_exact_avx2(void)
+{
+    return rounds_apart();
+}
 
 #if defined(__clang__)
 #pragma clang attribute pop

@@ -1,8 +1,10 @@
 /*
- * The AVX-512 renderer: the engine of smallpt_trace_impl.h on vectors of eight
- * lanes. Each SIMD lane does exactly the scalar operations, in the same
- * order, and FMA is not enabled, so the image is the same. Chosen at run
- * time when the CPU has AVX-512F (render.c).
+ * The AVX-512 renderer: the engine of smallpt_trace_impl.h on vectors of
+ * eight lanes. Each SIMD lane does exactly the scalar operations, in the
+ * same order, so the image is the same. AVX-512F includes FMA, and GCC
+ * would fuse even _mm512_mul_pd and _mm512_add_pd into it: only the ban on
+ * contraction in smallpt_trace.h keeps it out. Chosen at run time when the
+ * CPU has AVX-512F (render.c).
  */
 
 #include "smallpt_trace.h"
@@ -52,7 +54,7 @@ vd_gt(vd a, vd b)
 static inline vm
 vd_ne(vd a, vd b)
 {
-    return _mm512_cmp_pd_mask(a, b, _CMP_NEQ_OQ);
+    return _mm512_cmp_pd_mask(a, b, _CMP_NEQ_UQ);
 }
 
 static inline vm vm_and(vm a, vm b) { return a & b; }
@@ -67,6 +69,13 @@ vd_select(vm m, vd a, vd b)
 
 #define TRACE_ROWS  smallpt_trace_rows_avx512
 #include "smallpt_trace_impl.h"
+
+
+int
+smallpt_trace_exact_avx512(void)
+{
+    return rounds_apart();
+}
 
 #if defined(__clang__)
 #pragma clang attribute pop

@@ -1,6 +1,6 @@
 /*
- * The portable renderer: the engine of smallpt_trace_impl.h on "vectors" of one
- * lane, plain C.
+ * The portable renderer: the engine of smallpt_trace_impl.h on "vectors"
+ * of one lane, plain C.
  */
 
 #include "smallpt_trace.h"
@@ -32,3 +32,10 @@ static inline vd vd_select(vm m, vd a, vd b) { return m ? a : b; }
 
 #define TRACE_ROWS  smallpt_trace_rows_scalar
 #include "smallpt_trace_impl.h"
+
+
+int
+smallpt_trace_exact_scalar(void)
+{
+    return rounds_apart();
+}

@@ -33,7 +33,7 @@ X-Fc-Request-Id: docker-test-ppm
 Content-Type: image/x-portable-pixmap
 Content-Length: 22851
 Content-Disposition: inline; filename="image.ppm"
-ETag: "smallpt1.0.0-64x48-4spp-ppm"
+ETag: "smallpt1.1.0-64x48-4spp-ppm"
 --- raw_response_headers_like chomp
 (?m)^Server-Timing: queue;dur=\d+\.\d{3}, render;dur=\d+\.\d{3}\r?$
 --- response_body eval
@@ -49,7 +49,7 @@ GET /?spp=8&w=160&h=120
 Content-Type: image/png
 Content-Disposition: inline; filename="image.png"
 --- raw_response_headers_like chomp
-(?m)^ETag: "smallpt1\.0\.0-160x120-8spp-png-libpng[0-9.]+-zlib[0-9.]+"\r?$
+(?m)^ETag: "smallpt1\.1\.0-160x120-8spp-png-libpng[0-9.]+-zlib[0-9.]+"\r?$
 --- response_body_filters eval
 \&Smallpt::png_to_ppm
 --- response_body eval
@@ -75,7 +75,7 @@ GET /?format=ppm
 Content-Type: image/x-portable-pixmap
 Content-Length: 5840395
 Content-Disposition: inline; filename="image.ppm"
-ETag: "smallpt1.0.0-1024x768-4spp-ppm"
+ETag: "smallpt1.1.0-1024x768-4spp-ppm"
 --- response_body_filters eval
 \&Smallpt::sha256_hex
 --- response_body eval

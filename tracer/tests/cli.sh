@@ -69,6 +69,18 @@ same "$("$smallpt" -W 64 -H 48 -o - 4 | sha)" \
 same "$("$smallpt" --width=160 --height 120 -t 2 -o - 11 | sha)" \
     "$(sha < "$data/160x120_spp8.ppm")" "160x120 spp 11 (renders 8)"
 
+# a band of rows is those rows of the whole image, in every format
+"$smallpt" -W 64 -H 48 -o "$tmp/whole.rgb" 4 || fail "writing whole.rgb"
+"$smallpt" -W 64 -H 48 --rows=10-12 -o "$tmp/band.rgb" 4 || fail "band.rgb"
+same "$(sha < "$tmp/band.rgb")" \
+    "$(tail -c +$((10 * 64 * 3 + 1)) "$tmp/whole.rgb" | head -c $((3 * 64 * 3)) | sha)" \
+    "rows 10-12 of 64x48 as raw RGB"
+same "$(wc -c < "$tmp/whole.rgb")" "$((64 * 48 * 3))" "64x48 raw RGB size"
+same "$("$smallpt" -W 64 -H 48 -r 0-47 -o - 4 | sha)" \
+    "$(sha < "$data/64x48_spp4.ppm")" "rows 0-47 of 64x48 is the image"
+same "$("$smallpt" -W 64 -H 48 -r 47-47 -o - 4 | head -c 12)" "$(printf 'P3\n64 1\n255\n')" \
+    "a one-row band is a 64x1 PPM"
+
 # PNG and PPM files by extension
 "$smallpt" -W 64 -H 48 -o "$tmp/a.png" 4 || fail "writing a.png"
 total=$((total + 1))
@@ -99,7 +111,12 @@ expect 2 "unknown option -w (the width is -W, the height -H)" "$smallpt" -w 64 4
 expect 2 "unknown option --size" "$smallpt" --size 4
 expect 2 "option -o needs a value" "$smallpt" -o
 expect 2 "one SPP argument expected, got 2" "$smallpt" 4 8
-expect 2 "must end in .png or .ppm" "$smallpt" -W 4 -H 4 -o "$tmp/x.jpg" 4
+expect 2 "must end in .png, .ppm or .rgb" "$smallpt" -W 4 -H 4 -o "$tmp/x.jpg" 4
+expect 2 "rows \"5\" is not FIRST-LAST" "$smallpt" --rows=5 4
+expect 2 "last row must be from 9 to 65534, not 8" "$smallpt" -r 9-8 4
+expect 2 "first row \"a\" is not a whole number" "$smallpt" -r a-8 4
+expect 2 "rows 0-48 are not within the image: the last row is 47" \
+    "$smallpt" -W 64 -H 48 -r 0-48 4
 expect 2 "instruction set \"sse9\" is not available here" "$smallpt" --isa=sse9 4
 
 # failures at run time: a message and exit status 1

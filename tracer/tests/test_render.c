@@ -1,6 +1,6 @@
 /*
  * Renderer tests: exactness against smallpt.cpp's images at several thread
- * counts, argument errors, cancellation and progress.
+ * counts, bands of rows, argument errors, cancellation and progress.
  */
 
 #define _POSIX_C_SOURCE  200809L
@@ -53,12 +53,12 @@ check_exact_isa(const char *path, int w, int h, int spp, int threads,
     want = check_read_file(path, &len);
     rgb = malloc((size_t) w * h * 3);
 
-    CHECK(smallpt_job_init(&job, w, h, spp, rgb) == SMALLPT_OK);
+    CHECK(smallpt_job_init(&job, w, h, spp, 0, h - 1, rgb) == SMALLPT_OK);
     job.isa = isa;
     rc = smallpt_render(&job, threads, NULL, NULL);
     CHECK_MSG(rc == SMALLPT_OK, "%s", smallpt_strerror(rc));
     CHECK(smallpt_job_rows_done(&job) == h);
-    CHECK(smallpt_encode_ppm(rgb, w, h, &ppm) == SMALLPT_OK);
+    CHECK(smallpt_encode(SMALLPT_FORMAT_PPM, rgb, w, h, &ppm) == SMALLPT_OK);
     CHECK_MSG(ppm.len == len && memcmp(ppm.data, want, len) == 0,
               "%s differs at %d threads with %s", path, threads,
               smallpt_isa_name(isa));
@@ -128,72 +128,119 @@ test_isa_paths(void)
 }
 
 
-static void
-test_rows_are_independent(void)
+/* Renders rows first..last of w x h at spp on 2 threads with isa. */
+static unsigned char *
+render_band(int w, int h, int spp, int first, int last, int isa)
 {
-    int             row;
-    unsigned char  *whole, line[64 * 3];
     smallpt_job     job;
+    unsigned char  *rgb;
 
-    whole = malloc(64 * 48 * 3);
-    CHECK(smallpt_job_init(&job, 64, 48, 4, whole) == SMALLPT_OK);
+    rgb = malloc(smallpt_rgb_size(w, last - first + 1));
+    CHECK(smallpt_job_init(&job, w, h, spp, first, last, rgb) == SMALLPT_OK);
+    job.isa = isa;
     CHECK(smallpt_render(&job, 2, NULL, NULL) == SMALLPT_OK);
+    CHECK(smallpt_job_rows_done(&job) == last - first + 1);
 
-    /* any row alone, in any order, is the same row of the whole image */
-    for (row = 47; row >= 0; row -= 5) {
-        CHECK(smallpt_render_row(64, 48, 4, row, SMALLPT_ISA_AUTO, line,
-                                 NULL)
-              == SMALLPT_OK);
-        CHECK_MSG(memcmp(line, whole + row * 64 * 3, sizeof(line)) == 0,
-                  "row %d", row);
+    return rgb;
+}
+
+
+/*
+ * Any band of rows, alone, is the same rows of the whole image, on every
+ * instruction set: what fan-out stitches together is the image.
+ */
+static void
+test_bands(void)
+{
+    int               isa, i;
+    size_t            stride;
+    unsigned char    *whole, *band;
+    static const int  bands[][2] = {
+        { 0, 0 }, { 47, 47 }, { 0, 47 }, { 5, 21 }, { 17, 18 }, { 30, 47 },
+        { 46, 47 }
+    };
+
+    whole = render_band(64, 48, 4, 0, 47, SMALLPT_ISA_SCALAR);
+    stride = 64 * 3;
+
+    for (isa = SMALLPT_ISA_SCALAR; isa <= SMALLPT_ISA_AVX512; isa++) {
+        if (!smallpt_isa_supported(isa)) {
+            continue;
+        }
+
+        for (i = 0; i < (int) (sizeof(bands) / sizeof(bands[0])); i++) {
+            band = render_band(64, 48, 4, bands[i][0], bands[i][1], isa);
+            CHECK_MSG(memcmp(band, whole + bands[i][0] * stride,
+                             (size_t) (bands[i][1] - bands[i][0] + 1)
+                             * stride)
+                      == 0,
+                      "rows %d-%d with %s", bands[i][0], bands[i][1],
+                      smallpt_isa_name(isa));
+            free(band);
+        }
     }
 
     free(whole);
+
+    /* a band of an image taller than it: rows 100 to 102 of 1x300 */
+    whole = render_band(1, 300, 8, 0, 299, smallpt_isa_best());
+    band = render_band(1, 300, 8, 100, 102, smallpt_isa_best());
+    CHECK(memcmp(band, whole + 100 * 3, 9) == 0);
+    free(band);
+    free(whole);
+}
+
+
+/* The renderers of this build round as smallpt.cpp (no FMA contraction). */
+static void
+test_exact_build(void)
+{
+    CHECK_MSG(smallpt_exact(), "this build contracts a * b + c into FMA");
 }
 
 
 static void
 test_arguments(void)
 {
-    int             cancel;
     smallpt_job     job;
     unsigned char   rgb[3 * 4];
-
-    CHECK(smallpt_check(1, 1, 4) == SMALLPT_OK);
-    CHECK(smallpt_check(SMALLPT_MAX_WIDTH, 1, 4) == SMALLPT_OK);
-    CHECK(smallpt_check(0, 1, 4) == SMALLPT_EINVAL);
-    CHECK(smallpt_check(-5, 1, 4) == SMALLPT_EINVAL);
-    CHECK(smallpt_check(SMALLPT_MAX_WIDTH + 1, 1, 4) == SMALLPT_EINVAL);
-    CHECK(smallpt_check(1, 0, 4) == SMALLPT_EINVAL);
-    CHECK(smallpt_check(1, SMALLPT_MAX_HEIGHT + 1, 4) == SMALLPT_EINVAL);
-    CHECK(smallpt_check(1, 1, 3) == SMALLPT_EINVAL);
-    CHECK(smallpt_check(1, 1, 0) == SMALLPT_EINVAL);
-    CHECK(smallpt_check(1, 1, -4) == SMALLPT_EINVAL);
 
     CHECK(smallpt_effective_spp(4) == 4);
     CHECK(smallpt_effective_spp(7) == 4);
     CHECK(smallpt_effective_spp(16) == 16);
 
-    cancel = 0;
-    CHECK(smallpt_render_row(4, 1, 4, 0, SMALLPT_ISA_AUTO, NULL, &cancel)
-          == SMALLPT_EINVAL);
-    CHECK(smallpt_render_row(4, 1, 4, -1, SMALLPT_ISA_AUTO, rgb, &cancel)
-          == SMALLPT_EINVAL);
-    CHECK(smallpt_render_row(4, 1, 4, 1, SMALLPT_ISA_AUTO, rgb, &cancel)
-          == SMALLPT_EINVAL);
-    CHECK(smallpt_render_row(4, 1, 2, 0, SMALLPT_ISA_AUTO, rgb, &cancel)
-          == SMALLPT_EINVAL);
-    CHECK(smallpt_render_row(4, 1, 4, 0, SMALLPT_ISA_AUTO, rgb, &cancel)
+    CHECK(smallpt_job_init(&job, 1, 1, 4, 0, 0, rgb) == SMALLPT_OK);
+    CHECK(smallpt_job_init(&job, SMALLPT_MAX_WIDTH, 1, 4, 0, 0, rgb)
           == SMALLPT_OK);
-    CHECK(smallpt_render_row(4, 1, 4, 0, 99, rgb, &cancel) == SMALLPT_EINVAL);
+    CHECK(smallpt_job_init(NULL, 4, 1, 4, 0, 0, rgb) == SMALLPT_EINVAL);
+    CHECK(smallpt_job_init(&job, 4, 1, 4, 0, 0, NULL) == SMALLPT_EINVAL);
+    CHECK(smallpt_job_init(&job, 0, 1, 4, 0, 0, rgb) == SMALLPT_EINVAL);
+    CHECK(smallpt_job_init(&job, -5, 1, 4, 0, 0, rgb) == SMALLPT_EINVAL);
+    CHECK(smallpt_job_init(&job, SMALLPT_MAX_WIDTH + 1, 1, 4, 0, 0, rgb)
+          == SMALLPT_EINVAL);
+    CHECK(smallpt_job_init(&job, 4, 0, 4, 0, 0, rgb) == SMALLPT_EINVAL);
+    CHECK(smallpt_job_init(&job, 1, SMALLPT_MAX_HEIGHT + 1, 4, 0, 0, rgb)
+          == SMALLPT_EINVAL);
+    CHECK(smallpt_job_init(&job, 4, 1, 3, 0, 0, rgb) == SMALLPT_EINVAL);
+    CHECK(smallpt_job_init(&job, 4, 1, 0, 0, 0, rgb) == SMALLPT_EINVAL);
+    CHECK(smallpt_job_init(&job, 4, 1, -4, 0, 0, rgb) == SMALLPT_EINVAL);
 
-    CHECK(smallpt_job_init(NULL, 4, 1, 4, rgb) == SMALLPT_EINVAL);
-    CHECK(smallpt_job_init(&job, 4, 1, 4, NULL) == SMALLPT_EINVAL);
-    CHECK(smallpt_job_init(&job, 4, 0, 4, rgb) == SMALLPT_EINVAL);
-    CHECK(smallpt_job_init(&job, 4, 1, 1, rgb) == SMALLPT_EINVAL);
-    CHECK(smallpt_job_init(&job, 4, 1, 4, rgb) == SMALLPT_OK);
+    /* bands: within the image, first <= last */
+    CHECK(smallpt_job_init(&job, 4, 3, 4, 0, 2, rgb) == SMALLPT_OK);
+    CHECK(smallpt_job_init(&job, 4, 3, 4, 2, 2, rgb) == SMALLPT_OK);
+    CHECK(smallpt_job_init(&job, 4, 3, 4, -1, 2, rgb) == SMALLPT_EINVAL);
+    CHECK(smallpt_job_init(&job, 4, 3, 4, 0, 3, rgb) == SMALLPT_EINVAL);
+    CHECK(smallpt_job_init(&job, 4, 3, 4, 2, 1, rgb) == SMALLPT_EINVAL);
+
+    CHECK(smallpt_job_init(&job, 4, 1, 4, 0, 0, rgb) == SMALLPT_OK);
+    job.isa = 99;
+    CHECK(smallpt_job_run(&job) == SMALLPT_EINVAL);
     CHECK(smallpt_render(&job, 0, NULL, NULL) == SMALLPT_EINVAL);
     CHECK(smallpt_render(NULL, 1, NULL, NULL) == SMALLPT_EINVAL);
+
+    CHECK(smallpt_rgb_size(4, 3) == 36);
+    CHECK(smallpt_rgb_size(0, 3) == 0);
+    CHECK(smallpt_rgb_size(4, -1) == 0);
 
     CHECK(strcmp(smallpt_strerror(SMALLPT_ECANCELLED), "render cancelled")
           == 0);
@@ -223,7 +270,7 @@ cancel_later(void *arg)
 static void
 test_cancel(void)
 {
-    int             i, cancel, done_at_cancel, untouched;
+    int             i, done_at_cancel, untouched;
     runner          r;
     pthread_t       tid;
     smallpt_job     job;
@@ -231,25 +278,26 @@ test_cancel(void)
 
     rgb = malloc(1024 * 768 * 3);
 
-    /* a flag already set: nothing is rendered, nothing written */
+    /* cancelled before it runs: nothing is rendered, nothing written */
     memset(rgb, 0xA5, 1024 * 3);
-    cancel = 1;
-    CHECK(smallpt_render_row(1024, 768, 4, 0, SMALLPT_ISA_AUTO, rgb, &cancel)
-          == SMALLPT_ECANCELLED);
+    CHECK(smallpt_job_init(&job, 1024, 768, 4, 0, 0, rgb) == SMALLPT_OK);
+    smallpt_job_cancel(&job);
+    CHECK(smallpt_job_run(&job) == SMALLPT_ECANCELLED);
     for (untouched = 1, i = 0; i < 1024 * 3; i++) {
         untouched &= rgb[i] == 0xA5;
     }
     CHECK(untouched);
+    CHECK(smallpt_job_rows_done(&job) == 0);
 
-    /* a flag set in the middle of one long row (seconds of work) */
-    cancel = 0;
-    pthread_create(&tid, NULL, cancel_later, &cancel);
-    CHECK(smallpt_render_row(1024, 768, 4096, 0, SMALLPT_ISA_AUTO, rgb, &cancel)
-          == SMALLPT_ECANCELLED);
+    /* cancelled in the middle of one long row (seconds of work) */
+    CHECK(smallpt_job_init(&job, 1024, 768, 4096, 0, 0, rgb) == SMALLPT_OK);
+    pthread_create(&tid, NULL, cancel_later, &job.cancel);
+    CHECK(smallpt_job_run(&job) == SMALLPT_ECANCELLED);
     pthread_join(tid, NULL);
+    CHECK(smallpt_job_rows_done(&job) == 0);
 
     /* a whole job: once cancelled, no further row is finished or started */
-    CHECK(smallpt_job_init(&job, 1024, 768, 64, rgb) == SMALLPT_OK);
+    CHECK(smallpt_job_init(&job, 1024, 768, 64, 0, 767, rgb) == SMALLPT_OK);
     r.job = &job;
     pthread_create(&tid, NULL, run_job, &r);
 
@@ -267,7 +315,7 @@ test_cancel(void)
     CHECK(smallpt_job_run(&job) == SMALLPT_ECANCELLED);
 
     /* several threads stop together */
-    CHECK(smallpt_job_init(&job, 1024, 768, 64, rgb) == SMALLPT_OK);
+    CHECK(smallpt_job_init(&job, 1024, 768, 64, 0, 767, rgb) == SMALLPT_OK);
     pthread_create(&tid, NULL, cancel_later, &job.cancel);
     CHECK(smallpt_render(&job, 3, NULL, NULL) == SMALLPT_ECANCELLED);
     pthread_join(tid, NULL);
@@ -293,7 +341,7 @@ test_stop_callback(void)
     unsigned char  *rgb;
 
     rgb = malloc(64 * 48 * 3);
-    CHECK(smallpt_job_init(&job, 64, 48, 4, rgb) == SMALLPT_OK);
+    CHECK(smallpt_job_init(&job, 64, 48, 4, 0, 47, rgb) == SMALLPT_OK);
     CHECK(job.stop == NULL);
 
     /*
@@ -332,7 +380,7 @@ test_progress(void)
     unsigned char  *rgb;
 
     rgb = malloc(160 * 120 * 3);
-    CHECK(smallpt_job_init(&job, 160, 120, 8, rgb) == SMALLPT_OK);
+    CHECK(smallpt_job_init(&job, 160, 120, 8, 0, 119, rgb) == SMALLPT_OK);
     CHECK(smallpt_render(&job, 2, log_progress, &log) == SMALLPT_OK);
     CHECK(log.calls >= 1);
     CHECK(log.last == 120);
@@ -347,7 +395,8 @@ main(void)
     test_arguments();
     test_exactness();
     test_isa_paths();
-    test_rows_are_independent();
+    test_bands();
+    test_exact_build();
     test_cancel();
     test_stop_callback();
     test_progress();

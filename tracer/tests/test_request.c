@@ -1,6 +1,6 @@
 /*
- * Request tests: query strings good and bad, ETags, If-None-Match and
- * Content-Disposition.
+ * Request tests: query strings good and bad, bands of rows, ETags,
+ * If-Match and If-None-Match, and Content-Disposition.
  */
 
 #include <string.h>
@@ -16,6 +16,12 @@ typedef struct {
     int          spp, width, height, format;  /* when ok */
     const char  *reason;                      /* when not: the whole line */
 } query_case;
+
+typedef struct {
+    const char  *args;
+    int          first, last;                 /* -1: an error */
+    const char  *reason;
+} rows_case;
 
 
 static const smallpt_limits  limits = { 1024, 2048, 1536 };
@@ -88,17 +94,61 @@ static const query_case  cases[] = {
     { "w=64&w=64", 0, 0, 0, 0, 0,
       "w: given more than once; expected one integer from 1 to 2048" },
     { "format=gif", 0, 0, 0, 0, 0,
-      "format: unknown format; expected png or ppm" },
+      "format: unknown format; expected png, ppm or rgb" },
     { "format=pngx", 0, 0, 0, 0, 0,
-      "format: unknown format; expected png or ppm" },
+      "format: unknown format; expected png, ppm or rgb" },
     { "format=pn", 0, 0, 0, 0, 0,
-      "format: unknown format; expected png or ppm" },
+      "format: unknown format; expected png, ppm or rgb" },
     { "format=", 0, 0, 0, 0, 0,
-      "format: empty; expected png or ppm" },
+      "format: empty; expected png, ppm or rgb" },
     { "format=png&format=ppm", 0, 0, 0, 0, 0,
       "format: given more than once; expected one of png or ppm" },
     { "spp=8&format=jpeg&w=0", 0, 0, 0, 0, 0,
-      "format: unknown format; expected png or ppm" }
+      "format: unknown format; expected png, ppm or rgb" },
+    { "format=RGB", 1, 4, 1024, 768, SMALLPT_FORMAT_RGB, NULL },
+    { "spp=8&", 1, 8, 1024, 768, SMALLPT_FORMAT_PNG, NULL },
+    { "&", 1, 4, 1024, 768, SMALLPT_FORMAT_PNG, NULL }
+};
+
+
+static const rows_case  rows_cases[] = {
+    { "h=48", 0, 47, NULL },
+    { "rows=0-47&h=48", 0, 47, NULL },
+    { "h=48&rows=5-5", 5, 5, NULL },
+    { "rows=%31%30-12", 10, 12, NULL },
+    { "rows=0-0&h=1", 0, 0, NULL },
+    { "rows=0-48&h=48", -1, -1,
+      "rows: 0-48 is not within the image; expected FIRST-LAST with "
+      "0 <= FIRST <= LAST <= 47" },
+    { "rows=9-8", -1, -1,
+      "rows: 9-8 is not within the image; expected FIRST-LAST with "
+      "0 <= FIRST <= LAST <= 767" },
+    { "rows=5", -1, -1,
+      "rows: not a range; expected FIRST-LAST, two integers from 0 to the "
+      "height - 1" },
+    { "rows=-5", -1, -1,
+      "rows: not a range; expected FIRST-LAST, two integers from 0 to the "
+      "height - 1" },
+    { "rows=1-", -1, -1,
+      "rows: not a range; expected FIRST-LAST, two integers from 0 to the "
+      "height - 1" },
+    { "rows=1-2-3", -1, -1,
+      "rows: not a range; expected FIRST-LAST, two integers from 0 to the "
+      "height - 1" },
+    { "rows=1+2", -1, -1,
+      "rows: not a range; expected FIRST-LAST, two integers from 0 to the "
+      "height - 1" },
+    { "rows=", -1, -1,
+      "rows: not a range; expected FIRST-LAST, two integers from 0 to the "
+      "height - 1" },
+    { "rows=0-99999999999", -1, -1,
+      "rows: too large; expected FIRST-LAST, two integers from 0 to the "
+      "height - 1" },
+    { "rows=1-2&rows=1-2", -1, -1,
+      "rows: given more than once; expected one range FIRST-LAST" },
+    { "rows=x&spp=1", -1, -1,
+      "rows: not a range; expected FIRST-LAST, two integers from 0 to the "
+      "height - 1" }
 };
 
 
@@ -111,10 +161,7 @@ test_query(void)
     smallpt_query   q;
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        q.spp = 4;
-        q.width = 1024;
-        q.height = 768;
-        q.format = SMALLPT_FORMAT_PNG;
+        smallpt_query_init(&q, SMALLPT_FORMAT_PNG);
         reason[0] = '\0';
 
         rc = smallpt_query_parse(cases[i].args, strlen(cases[i].args),
@@ -137,11 +184,49 @@ test_query(void)
 
 
 static void
+test_rows(void)
+{
+    int             rc;
+    char            reason[SMALLPT_REASON_SIZE];
+    size_t          i;
+    smallpt_query   q;
+
+    for (i = 0; i < sizeof(rows_cases) / sizeof(rows_cases[0]); i++) {
+        smallpt_query_init(&q, SMALLPT_FORMAT_RGB);
+        reason[0] = '\0';
+
+        rc = smallpt_query_parse(rows_cases[i].args,
+                                 strlen(rows_cases[i].args), &limits, &q,
+                                 reason);
+
+        if (rows_cases[i].first >= 0) {
+            CHECK_MSG(rc == 0 && q.first_row == rows_cases[i].first
+                      && q.last_row == rows_cases[i].last,
+                      "\"%s\": %d %d-%d %s", rows_cases[i].args, rc,
+                      q.first_row, q.last_row, reason);
+            CHECK(q.band == (strstr(rows_cases[i].args, "rows") != NULL));
+            CHECK(smallpt_query_rows(&q)
+                  == rows_cases[i].last - rows_cases[i].first + 1);
+
+        } else {
+            CHECK_MSG(rc == -1 && strcmp(reason, rows_cases[i].reason) == 0,
+                      "\"%s\": got %d \"%s\"", rows_cases[i].args, rc,
+                      reason);
+        }
+    }
+}
+
+
+static void
 test_query_limits(void)
 {
     char            reason[SMALLPT_REASON_SIZE];
-    smallpt_query   q = { 4, 1024, 768, SMALLPT_FORMAT_PNG };
+    smallpt_query   q;
     smallpt_limits  small = { 64, 512, 512 };
+
+    smallpt_query_init(&q, SMALLPT_FORMAT_PNG);
+    CHECK(q.spp == SMALLPT_DEFAULT_SPP && q.width == SMALLPT_DEFAULT_WIDTH
+          && q.height == SMALLPT_DEFAULT_HEIGHT && !q.band);
 
     /* a default over the limits is refused like a given value */
     CHECK(smallpt_query_parse("", 0, &small, &q, reason) == -1);
@@ -154,6 +239,17 @@ test_query_limits(void)
     q.spp = 4;
     CHECK(smallpt_query_parse("spp=16&junk", 6, &limits, &q, reason) == 0);
     CHECK(q.spp == 16);
+
+    /* a query ending in "&" stops at its end (nothing past it is formed) */
+    {
+        char  *heap = malloc(7);
+
+        memcpy(heap, "spp=12&", 7);
+        smallpt_query_init(&q, SMALLPT_FORMAT_PNG);
+        CHECK(smallpt_query_parse(heap, 7, &limits, &q, reason) == 0);
+        CHECK(q.spp == 12);
+        free(heap);
+    }
 }
 
 
@@ -161,7 +257,11 @@ static void
 test_etag(void)
 {
     char           a[SMALLPT_ETAG_SIZE], b[SMALLPT_ETAG_SIZE];
-    smallpt_query  q = { 4, 64, 48, SMALLPT_FORMAT_PNG };
+    smallpt_query  q;
+
+    smallpt_query_init(&q, SMALLPT_FORMAT_PNG);
+    q.width = 64;
+    q.height = 48;
 
     smallpt_etag(&q, a);
     CHECK(strncmp(a, "\"smallpt" SMALLPT_VERSION "-64x48-4spp-png-libpng",
@@ -189,15 +289,26 @@ test_etag(void)
     smallpt_etag(&q, b);
     CHECK(strcmp(a, b) != 0);
 
-    CHECK(strcmp(smallpt_format_name(SMALLPT_FORMAT_PPM), "ppm") == 0);
-    CHECK(strcmp(smallpt_format_type(SMALLPT_FORMAT_PPM),
-                 "image/x-portable-pixmap") == 0);
-    CHECK(strcmp(smallpt_format_type(SMALLPT_FORMAT_PNG), "image/png") == 0);
+    /* a band's ETag names its rows: another band is other bytes */
+    q.width = 64;
+    q.height = 48;
+    q.format = SMALLPT_FORMAT_RGB;
+    q.band = 1;
+    q.first_row = 0;
+    q.last_row = 9;
+    smallpt_etag(&q, a);
+    CHECK(strcmp(a, "\"smallpt" SMALLPT_VERSION "-64x48-4spp-rows0-9-rgb\"")
+          == 0);
+    q.first_row = 1;
+    smallpt_etag(&q, b);
+    CHECK(strcmp(a, b) != 0);
 }
 
 
 #define MATCH(header, etag)                                                  \
-    smallpt_etag_match(header, sizeof(header) - 1, etag)
+    smallpt_etag_match(header, sizeof(header) - 1, etag, 0)
+#define STRONG(header, etag)                                                 \
+    smallpt_etag_match(header, sizeof(header) - 1, etag, 1)
 
 static void
 test_etag_match(void)
@@ -223,9 +334,16 @@ test_etag_match(void)
         char  *heap = malloc(9);
 
         memcpy(heap, "@@@@@@@W/", 9);
-        CHECK(smallpt_etag_match(heap, 9, tag) == 0);
+        CHECK(smallpt_etag_match(heap, 9, tag, 0) == 0);
         free(heap);
     }
+
+    /* If-Match: strong comparison, a weak tag never matches */
+    CHECK(STRONG("\"0123456789abcdef\"", tag) == 1);
+    CHECK(STRONG("W/\"0123456789abcdef\"", tag) == 0);
+    CHECK(STRONG("*", tag) == 1);
+    CHECK(STRONG("W/\"0123456789abcdef\", \"0123456789abcdef\"", tag) == 1);
+    CHECK(STRONG("\"x\"", tag) == 0);
 }
 
 
@@ -269,6 +387,7 @@ int
 main(void)
 {
     test_query();
+    test_rows();
     test_query_limits();
     test_etag();
     test_etag_match();

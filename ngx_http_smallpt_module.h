@@ -1,0 +1,119 @@
+
+/*
+ * ngx_http_smallpt_module: what its files share. ngx_http_smallpt_module.c
+ * holds the configuration, the handler (parse, preconditions, respond) and
+ * the variables; ngx_http_smallpt_render.c renders in the thread pool.
+ */
+
+
+#ifndef _NGX_HTTP_SMALLPT_MODULE_H_INCLUDED_
+#define _NGX_HTTP_SMALLPT_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#if !(NGX_THREADS)
+#error ngx_http_smallpt_module needs nginx built --with-threads
+#endif
+
+#include <ngx_thread_pool.h>
+
+#include "smallpt.h"
+#include "smallpt_request.h"
+
+
+/*
+ * A worker's view of a thread pool the module renders in: nginx does not
+ * say how full a pool is, so the module counts its own tasks waiting there
+ * and learns the queue's size the first time nginx refuses one.
+ */
+typedef struct {
+    ngx_thread_pool_t         *thread_pool;
+    ngx_str_t                  name;
+    ngx_atomic_t               waiting;     /* tasks posted, not begun */
+    ngx_int_t                  capacity;    /* -1: not known yet */
+} ngx_http_smallpt_pool_t;
+
+
+typedef struct {
+    ngx_array_t                pools;       /* ngx_http_smallpt_pool_t * */
+    ngx_int_t                  cpus;        /* smallpt_cpus(), read once */
+} ngx_http_smallpt_main_conf_t;
+
+
+typedef struct {
+    ngx_thread_pool_t         *thread_pool;
+    ngx_http_smallpt_pool_t   *pool;
+    ngx_int_t                  max_spp;
+    ngx_int_t                  max_width;
+    ngx_int_t                  max_height;
+    ngx_int_t                  render_threads;
+    ngx_uint_t                 format;
+    ngx_uint_t                 disposition;
+    ngx_msec_t                 time_limit;
+    time_t                     retry_after;
+    ngx_http_complex_value_t  *filename;
+    ngx_flag_t                 enable;
+} ngx_http_smallpt_loc_conf_t;
+
+
+/* What a request's render is doing. */
+typedef enum {
+    NGX_HTTP_SMALLPT_PARSED = 0,    /* nothing started */
+    NGX_HTTP_SMALLPT_WAITING,       /* for other renders of its page */
+    NGX_HTTP_SMALLPT_RENDERING,     /* tasks in the thread pool */
+    NGX_HTTP_SMALLPT_DONE           /* every task is back */
+} ngx_http_smallpt_state_e;
+
+
+/* One page's renders: the main request and its subrequests (SSI). */
+typedef struct {
+    ngx_uint_t                 active;      /* in the thread pool */
+    ngx_queue_t                waiting;     /* ngx_http_smallpt_ctx_t */
+} ngx_http_smallpt_page_t;
+
+
+typedef struct {
+    smallpt_query              query;
+    char                       etag[SMALLPT_ETAG_SIZE];
+    ngx_http_request_t        *request;
+    ngx_http_smallpt_state_e   state;
+
+    /* the render in the pool: ngx_http_smallpt_render.c */
+    smallpt_job                job;
+    smallpt_buf                out;         /* the encoded image */
+    ngx_http_smallpt_page_t   *page;
+    ngx_http_smallpt_pool_t   *pool;
+    ngx_queue_t                queue;       /* in page->waiting */
+    ngx_thread_task_t          task;        /* the first of its tasks */
+    ngx_event_t                timer;
+    ngx_uint_t                 pending;     /* tasks not back yet */
+    ngx_atomic_t               started;     /* a thread has begun */
+    ngx_atomic_t               encoder;     /* a thread has claimed it */
+    ngx_atomic_t               error;       /* SMALLPT_* of a thread */
+    struct timespec            posted_at;
+    struct timespec            started_at;
+    struct timespec            finished_at;
+
+    unsigned                   encoded:1;   /* out holds the image */
+    unsigned                   timed_out:1;
+    unsigned                   terminated:1;
+} ngx_http_smallpt_ctx_t;
+
+
+ngx_int_t ngx_http_smallpt_render(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx);
+ngx_int_t ngx_http_smallpt_send_image(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx);
+ngx_int_t ngx_http_smallpt_send_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *text);
+ngx_int_t ngx_http_smallpt_refuse(ngx_http_request_t *r);
+double ngx_http_smallpt_ms(struct timespec *from, struct timespec *to);
+
+
+extern ngx_module_t  ngx_http_smallpt_module;
+
+
+#endif /* _NGX_HTTP_SMALLPT_MODULE_H_INCLUDED_ */

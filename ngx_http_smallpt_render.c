@@ -1,0 +1,540 @@
+
+/*
+ * ngx_http_smallpt_module: a render in the thread pool. The request's
+ * tasks take rows from one job until none is left; the thread that
+ * finishes the last row encodes the image; the event loop answers once
+ * every task is back. Meanwhile the request is "blocked" for nginx, so that
+ * nothing frees its memory under the threads.
+ *
+ * nginx counts a main request's blocking operations in 8 bits
+ * (r->main->blocked): a page whose subrequests start more renders than
+ * that would wrap it, and a terminated page would then be freed under live
+ * tasks. So each page keeps at most NGX_HTTP_SMALLPT_PAGE_RENDERS of its
+ * renders in the pool; the others wait for their turn, in order.
+ */
+
+
+#include "ngx_http_smallpt_module.h"
+
+
+#define NGX_HTTP_SMALLPT_PAGE_RENDERS  64
+
+
+static ngx_http_smallpt_page_t *ngx_http_smallpt_get_page(
+    ngx_http_request_t *r);
+static void ngx_http_smallpt_page_cleanup(void *data);
+static ngx_int_t ngx_http_smallpt_post(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx);
+static void ngx_http_smallpt_next(ngx_http_smallpt_page_t *page);
+static void ngx_http_smallpt_thread(void *data, ngx_log_t *log);
+static int ngx_http_smallpt_terminating(void *data);
+static void ngx_http_smallpt_task_done(ngx_event_t *ev);
+static void ngx_http_smallpt_timeout(ngx_event_t *ev);
+static void ngx_http_smallpt_cleanup(void *data);
+static void ngx_http_smallpt_free_output(void *data);
+static void ngx_http_smallpt_respond(ngx_http_request_t *r);
+static ngx_int_t ngx_http_smallpt_outcome(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx);
+static void ngx_http_smallpt_read(ngx_http_request_t *r);
+
+
+/*
+ * Renders the image ctx->query describes and answers with it: NGX_DONE
+ * while it renders (or waits for its turn), else the response's status.
+ */
+ngx_int_t
+ngx_http_smallpt_render(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
+{
+    ngx_int_t                     rc;
+    ngx_http_cleanup_t           *cln;
+    ngx_pool_cleanup_t           *pcln;
+    ngx_http_smallpt_page_t      *page;
+    ngx_http_smallpt_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_smallpt_module);
+
+    page = ngx_http_smallpt_get_page(r);
+    if (page == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the encoders' output, malloc()ed in a pool thread */
+    pcln = ngx_pool_cleanup_add(r->pool, 0);
+    if (pcln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    pcln->handler = ngx_http_smallpt_free_output;
+    pcln->data = &ctx->out;
+
+    cln = ngx_http_cleanup_add(r, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_smallpt_cleanup;
+    cln->data = ctx;
+
+    ctx->page = page;
+    ctx->pool = slcf->pool;
+
+    if (page->active >= NGX_HTTP_SMALLPT_PAGE_RENDERS) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "smallpt: %ui renders of this page in the pool, "
+                       "waiting", page->active);
+
+        ctx->state = NGX_HTTP_SMALLPT_WAITING;
+        ngx_queue_insert_tail(&page->waiting, &ctx->queue);
+
+    } else {
+        rc = ngx_http_smallpt_post(r, ctx);
+        if (rc != NGX_DONE) {
+            return rc;
+        }
+    }
+
+    r->main->count++;
+    r->write_event_handler = ngx_http_smallpt_respond;
+
+    /* notice a client that goes away, and cancel the render then */
+    r->read_event_handler = ngx_http_smallpt_read;
+
+    return NGX_DONE;
+}
+
+
+/* The renders of r's page, kept with the page's (main request's) pool. */
+static ngx_http_smallpt_page_t *
+ngx_http_smallpt_get_page(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t       *cln;
+    ngx_http_smallpt_page_t  *page;
+
+    for (cln = r->main->pool->cleanup; cln != NULL; cln = cln->next) {
+        if (cln->handler == ngx_http_smallpt_page_cleanup) {
+            return cln->data;
+        }
+    }
+
+    cln = ngx_pool_cleanup_add(r->main->pool,
+                               sizeof(ngx_http_smallpt_page_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_smallpt_page_cleanup;
+
+    page = cln->data;
+    page->active = 0;
+    ngx_queue_init(&page->waiting);
+
+    return page;
+}
+
+
+/* Marks a page's state among its pool's cleanups; nothing to free. */
+static void
+ngx_http_smallpt_page_cleanup(void *data)
+{
+}
+
+
+/*
+ * Posts the render's tasks: NGX_DONE, or what answering took (a refusal
+ * is sent at once) or the status to answer with. A refusal takes no
+ * memory: the pool is known to be full before anything is allocated.
+ */
+static ngx_int_t
+ngx_http_smallpt_post(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
+{
+    int                           rows;
+    size_t                        size;
+    u_char                       *rgb;
+    ngx_int_t                     i, room, tasks;
+    smallpt_query                *q;
+    ngx_thread_task_t            *task;
+    ngx_http_smallpt_pool_t      *pool;
+    ngx_http_smallpt_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_smallpt_module);
+
+    q = &ctx->query;
+    pool = ctx->pool;
+    tasks = slcf->render_threads;
+
+    room = pool->capacity < 0 ? tasks
+                              : pool->capacity - (ngx_int_t) pool->waiting;
+
+    if (room < 1) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "smallpt: thread pool \"%V\" is full, render refused",
+                      &pool->name);
+        return ngx_http_smallpt_refuse(r);
+    }
+
+    if (tasks > room) {
+        tasks = room;
+    }
+
+    /* the limits were checked against these sizes at configuration */
+    rows = smallpt_query_rows(q);
+    size = smallpt_rgb_size(q->width, rows);
+    ctx->out.limit = smallpt_max_size(q->format, q->width, rows);
+
+    if (size == 0 || ctx->out.limit == 0) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "smallpt: %dx%d is too large to render", q->width,
+                      rows);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rgb = ngx_palloc(r->pool, size);
+    if (rgb == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (smallpt_job_init(&ctx->job, q->width, q->height, q->spp,
+                         q->first_row, q->last_row, rgb)
+        != SMALLPT_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "smallpt: cannot render %dx%d spp %d", q->width,
+                      q->height, q->spp);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /*
+     * on a fast shutdown the worker joins the pool's threads before it
+     * exits: the render must stop for that, and does within a bounce
+     */
+    ctx->job.stop = ngx_http_smallpt_terminating;
+
+    clock_gettime(CLOCK_MONOTONIC, &ctx->posted_at);
+
+    /* the first task is the context's own: only a render takes more */
+    task = &ctx->task;
+
+    for (i = 0; i < tasks; i++) {
+        if (i > 0) {
+            task = ngx_thread_task_alloc(r->pool, 0);
+            if (task == NULL) {
+                break;
+            }
+        }
+
+        task->ctx = ctx;
+        task->handler = ngx_http_smallpt_thread;
+        task->event.data = ctx;
+        task->event.handler = ngx_http_smallpt_task_done;
+
+        (void) ngx_atomic_fetch_add(&pool->waiting, 1);
+
+        if (ngx_thread_task_post(slcf->thread_pool, task) != NGX_OK) {
+            (void) ngx_atomic_fetch_add(&pool->waiting, -1);
+
+            /*
+             * nginx has logged "queue overflow": the queue holds what the
+             * module has waiting there, and refusals need no post now
+             */
+            pool->capacity = (ngx_int_t) pool->waiting;
+            break;
+        }
+
+        ctx->pending++;
+    }
+
+    if (ctx->pending == 0) {
+        ngx_pfree(r->pool, rgb);
+
+        /* nginx's line is this refusal's one line in the error log */
+        return ngx_http_smallpt_refuse(r);
+    }
+
+    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "smallpt: rendering %dx%d spp %d %s in %ui tasks",
+                   q->width, rows, smallpt_effective_spp(q->spp),
+                   smallpt_format_name(q->format), ctx->pending);
+
+    ctx->state = NGX_HTTP_SMALLPT_RENDERING;
+    ctx->page->active++;
+
+    /* a non-cancelable timer: an exiting worker waits for the render */
+    ctx->timer.handler = ngx_http_smallpt_timeout;
+    ctx->timer.data = ctx;
+    ctx->timer.log = r->connection->log;
+    ngx_add_timer(&ctx->timer, slcf->time_limit);
+
+    r->main->blocked++;
+    r->aio = 1;
+
+    return NGX_DONE;
+}
+
+
+/* A render of the page is done: the next ones waiting take its place. */
+static void
+ngx_http_smallpt_next(ngx_http_smallpt_page_t *page)
+{
+    ngx_int_t                rc;
+    ngx_queue_t             *q;
+    ngx_http_request_t      *r;
+    ngx_http_smallpt_ctx_t  *ctx;
+
+    while (page->active < NGX_HTTP_SMALLPT_PAGE_RENDERS
+           && !ngx_queue_empty(&page->waiting))
+    {
+        q = ngx_queue_head(&page->waiting);
+        ngx_queue_remove(q);
+
+        ctx = ngx_queue_data(q, ngx_http_smallpt_ctx_t, queue);
+        r = ctx->request;
+
+        ngx_http_set_log_request(r->connection->log, r);
+
+        rc = ngx_http_smallpt_post(r, ctx);
+
+        if (rc != NGX_DONE) {
+            ctx->state = NGX_HTTP_SMALLPT_DONE;
+            r->write_event_handler = ngx_http_request_empty_handler;
+            ngx_http_finalize_request(r, rc);
+        }
+    }
+}
+
+
+/* Runs in a pool thread: renders rows; whoever sees the last one encodes. */
+static void
+ngx_http_smallpt_thread(void *data, ngx_log_t *log)
+{
+    int                      rc;
+    ngx_http_smallpt_ctx_t  *ctx = data;
+
+    (void) ngx_atomic_fetch_add(&ctx->pool->waiting, -1);
+
+    if (ngx_atomic_cmp_set(&ctx->started, 0, 1)) {
+        clock_gettime(CLOCK_MONOTONIC, &ctx->started_at);
+    }
+
+    rc = smallpt_job_run(&ctx->job);
+
+    if (rc != SMALLPT_OK) {
+        /* the first failure; smallpt_job_run() stopped the others */
+        if (rc != SMALLPT_ECANCELLED) {
+            (void) ngx_atomic_cmp_set(&ctx->error, 0, rc);
+        }
+
+        return;
+    }
+
+    if (smallpt_job_rows_done(&ctx->job) != smallpt_query_rows(&ctx->query)
+        || !ngx_atomic_cmp_set(&ctx->encoder, 0, 1))
+    {
+        return;
+    }
+
+    rc = smallpt_encode(ctx->query.format, ctx->job.rgb, ctx->query.width,
+                        smallpt_query_rows(&ctx->query), &ctx->out);
+
+    if (rc != SMALLPT_OK) {
+        smallpt_buf_free(&ctx->out);
+        (void) ngx_atomic_cmp_set(&ctx->error, 0, rc);
+        return;
+    }
+
+    clock_gettime(CLOCK_MONOTONIC, &ctx->finished_at);
+}
+
+
+/* Polled in pool threads: the worker was told to stop now (TERM, INT). */
+static int
+ngx_http_smallpt_terminating(void *data)
+{
+    return ngx_terminate != 0;
+}
+
+
+/* In the event loop, once per task: the last one wakes the request. */
+static void
+ngx_http_smallpt_task_done(ngx_event_t *ev)
+{
+    ngx_connection_t        *c;
+    ngx_http_request_t      *r;
+    ngx_http_smallpt_ctx_t  *ctx;
+
+    ctx = ev->data;
+    r = ctx->request;
+    c = r->connection;
+
+    ngx_http_set_log_request(c->log, r);
+
+    if (--ctx->pending > 0) {
+        return;
+    }
+
+    ctx->state = NGX_HTTP_SMALLPT_DONE;
+    ctx->encoded = ctx->encoder != 0 && ctx->error == 0;
+
+    if (ctx->timer.timer_set) {
+        ngx_del_timer(&ctx->timer);
+    }
+
+    /* the pixels are encoded now, or not needed: free them early */
+    ngx_pfree(r->pool, ctx->job.rgb);
+
+    if (!ctx->encoded && ctx->error == 0) {
+        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                      "smallpt: render cancelled after %d of %d rows",
+                      smallpt_job_rows_done(&ctx->job),
+                      smallpt_query_rows(&ctx->query));
+    }
+
+    ctx->page->active--;
+    r->main->blocked--;
+    r->aio = 0;
+
+    /* before this answer, which may free the page with the last request */
+    ngx_http_smallpt_next(ctx->page);
+
+    /* ours, or nginx's finalizer if the request was terminated meanwhile */
+    r->write_event_handler(r);
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_smallpt_timeout(ngx_event_t *ev)
+{
+    ngx_http_smallpt_ctx_t  *ctx = ev->data;
+
+    if (!ctx->timed_out) {
+        ngx_log_error(NGX_LOG_ERR, ev->log, 0,
+                      "smallpt: render time limit exceeded, cancelling "
+                      "%dx%d spp %d", ctx->query.width, ctx->query.height,
+                      smallpt_effective_spp(ctx->query.spp));
+
+        ctx->timed_out = 1;
+        smallpt_job_cancel(&ctx->job);
+    }
+
+    /* still a timer until the tasks are back: an exiting worker waits */
+    ngx_add_timer(ev, 1000);
+}
+
+
+/* The request is terminated (client gone, shutdown): stop rendering. */
+static void
+ngx_http_smallpt_cleanup(void *data)
+{
+    ngx_http_smallpt_ctx_t  *ctx = data;
+
+    switch (ctx->state) {
+
+    case NGX_HTTP_SMALLPT_WAITING:
+        ngx_queue_remove(&ctx->queue);
+        ctx->state = NGX_HTTP_SMALLPT_DONE;
+        ctx->terminated = 1;
+        break;
+
+    case NGX_HTTP_SMALLPT_RENDERING:
+        ngx_log_error(NGX_LOG_INFO, ctx->request->connection->log, 0,
+                      "smallpt: request terminated, cancelling the render");
+
+        ctx->terminated = 1;
+        smallpt_job_cancel(&ctx->job);
+        break;
+
+    default:
+        break;
+    }
+}
+
+
+static void
+ngx_http_smallpt_free_output(void *data)
+{
+    smallpt_buf_free(data);
+}
+
+
+static void
+ngx_http_smallpt_respond(ngx_http_request_t *r)
+{
+    ngx_http_smallpt_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_smallpt_module);
+
+    if (r->aio || ctx->state != NGX_HTTP_SMALLPT_DONE) {
+        return;
+    }
+
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    ngx_http_finalize_request(r, ngx_http_smallpt_outcome(r, ctx));
+}
+
+
+/* The answer to a render whose tasks are all back. */
+static ngx_int_t
+ngx_http_smallpt_outcome(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
+{
+    if (ctx->terminated) {
+        /*
+         * terminated meanwhile (client gone, shutdown), and nginx put its
+         * finalizer on another request than this one (a subrequest)
+         */
+        return NGX_ERROR;
+    }
+
+    if (ctx->error != 0) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "smallpt: %s of %dx%d spp %d failed: %s",
+                      ctx->encoder ? "encoding" : "render",
+                      ctx->query.width, smallpt_query_rows(&ctx->query),
+                      smallpt_effective_spp(ctx->query.spp),
+                      smallpt_strerror((int) ctx->error));
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->encoded) {
+        return ngx_http_smallpt_send_image(r, ctx);
+    }
+
+    if (ctx->timed_out) {
+        return ngx_http_smallpt_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                           "render time limit exceeded");
+    }
+
+    if (ngx_terminate) {
+        /* a fast shutdown stopped the render: nobody will read this */
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                  "smallpt: render stopped without a cause");
+    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+/*
+ * The read handler while a render is pending: the rest of a request body
+ * is discarded as nginx does, then a client that goes away is noticed
+ * (ngx_http_test_reading() finalizes the request, and the cleanup above
+ * cancels the render).
+ */
+static void
+ngx_http_smallpt_read(ngx_http_request_t *r)
+{
+    if (r->discard_body) {
+        ngx_http_discarded_request_body_handler(r);
+
+        if (r->discard_body) {
+            /* more to discard, or an error that terminated the request */
+            return;
+        }
+
+        /* nginx leaves its own handler when the body ends: keep watching */
+        r->read_event_handler = ngx_http_smallpt_read;
+    }
+
+    ngx_http_test_reading(r);
+}

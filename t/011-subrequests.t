@@ -1,0 +1,53 @@
+# Many renders in one page: SSI includes (or any other subrequests) start
+# them at once. nginx counts a request's pending operations in an 8-bit
+# field (r->main->blocked), so the module keeps at most a fixed number of
+# one page's renders in the pool and lets the others wait their turn; a
+# page terminated meanwhile must never leave a task or a timer behind.
+
+use Test::Nginx::Socket 'no_plan';
+use Smallpt;
+
+no_shuffle();
+run_tests();
+
+# A page of n SSI includes of tiny renders, numbered so that each is its own
+# request, then `tail`.
+sub includes {
+    my ($n, $tail) = @_;
+    return join('', map { "<!--#include virtual=\"/r1?w=1&h=1&format=ppm&n=$_\" -->" }
+                    1 .. $n) . ($tail // '');
+}
+
+__DATA__
+
+=== TEST 1: 300 renders in a page, then a 444: the worker survives
+--- main_config
+    thread_pool smallpt threads=2 max_queue=2048;
+--- config
+    location /page {
+        default_type text/html;
+        ssi on;
+    }
+    location = /r1 {
+        smallpt;
+        smallpt_thread_pool smallpt;
+        smallpt_render_threads 1;
+    }
+    location = /cut {
+        return 444;
+    }
+    location = /alive {
+        return 200 "alive\n";
+    }
+--- user_files eval
+[["page/cut.html", main::includes(300, '<!--#include virtual="/cut" -->')]]
+--- request eval
+["GET /page/cut.html", "GET /alive"]
+--- error_code eval
+["", 200]
+--- response_body eval
+["", "alive\n"]
+--- wait: 1
+--- no_error_log
+[alert]
+exited on signal
