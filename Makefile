@@ -40,6 +40,7 @@ TRACER_HDRS  := tracer/smallpt.h tracer/smallpt_request.h tracer/smallpt_trace.h
                 tracer/smallpt_trace_impl.h
 UNIT_TESTS   := $(BUILD)/test_render $(BUILD)/test_encode \
                 $(BUILD)/test_request
+FAILALLOC    := $(BUILD)/failalloc.so
 
 MODULE_SRCS  := config ngx_http_smallpt_module.h ngx_http_smallpt_module.c \
                 ngx_http_smallpt_render.c $(TRACER_SRCS) $(TRACER_HDRS)
@@ -140,13 +141,19 @@ config-test: $(NGINX_TREE)/objs/Makefile
 unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do $$t || exit 1; done
 
-cli-test: $(BUILD)/smallpt
-	tracer/tests/cli.sh $(BUILD)/smallpt
+cli-test: $(BUILD)/smallpt $(FAILALLOC)
+	tracer/tests/cli.sh $(BUILD)/smallpt $(FAILALLOC)
 
-http-test: $(MODULE)
+http-test: $(MODULE) $(FAILALLOC)
 	TEST_NGINX_BINARY=$(NGINX_BIN) \
 	TEST_NGINX_LOAD_MODULES=$(abspath $(MODULE)) \
+	TEST_SMALLPT_FAILALLOC=$(abspath $(FAILALLOC)) \
 	    prove -I t/lib t/
+
+# allocations that fail in threads, on purpose (t/013-faults.t, cli.sh)
+$(FAILALLOC): t/lib/failalloc.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Wall -Wextra -shared -fPIC -o $@ $< -ldl
 
 docker:
 	docker build --network=host -t smallpt .

@@ -221,7 +221,7 @@ static ngx_http_variable_t  ngx_http_smallpt_vars[] = {
 static ngx_int_t
 ngx_http_smallpt_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                     rc;
+    ngx_int_t                     rc, status;
     smallpt_limits                limits;
     ngx_http_smallpt_ctx_t       *ctx;
     ngx_http_smallpt_loc_conf_t  *slcf;
@@ -245,11 +245,6 @@ ngx_http_smallpt_handler(ngx_http_request_t *r)
                                            "use GET or HEAD");
     }
 
-    rc = ngx_http_discard_request_body(r);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_smallpt_module);
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_smallpt_ctx_t));
@@ -268,6 +263,11 @@ ngx_http_smallpt_handler(ngx_http_request_t *r)
                             r->args.len, &limits, &ctx->query, reason)
         != 0)
     {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "smallpt: bad request: %s", reason);
         return ngx_http_smallpt_send_error(r, NGX_HTTP_BAD_REQUEST, reason);
@@ -280,22 +280,43 @@ ngx_http_smallpt_handler(ngx_http_request_t *r)
     /* the module answers If-* itself, before rendering, not nginx after */
     r->disable_not_modified = 1;
 
-    rc = ngx_http_smallpt_preconditions(r, ctx);
-    if (rc != NGX_DECLINED) {
+    status = ngx_http_smallpt_preconditions(r, ctx);
+
+    if (status == NGX_DECLINED && r->method == NGX_HTTP_GET
+        && !r->header_only)
+    {
+        /*
+         * a request body, if any, is discarded once the image is sent:
+         * while nginx discards it, a client that leaves goes unnoticed
+         */
+        return ngx_http_smallpt_render(r, ctx);
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
         return rc;
     }
 
-    /* HEAD, and subrequests that want headers only (auth_request) */
-    if (r->method == NGX_HTTP_HEAD || r->header_only) {
-        rc = ngx_http_smallpt_set_headers(r, ctx);
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
-        return ngx_http_send_header(r);
+    if (status == NGX_HTTP_PRECONDITION_FAILED) {
+        return status;
     }
 
-    return ngx_http_smallpt_render(r, ctx);
+    if (status == NGX_HTTP_NOT_MODIFIED) {
+        r->headers_out.status = NGX_HTTP_NOT_MODIFIED;
+        r->header_only = 1;
+
+        rc = ngx_http_smallpt_set_etag(r, ctx);
+
+    } else {
+        /* HEAD, and subrequests that want headers only (auth_request) */
+        rc = ngx_http_smallpt_set_headers(r, ctx);
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_send_header(r);
 }
 
 
@@ -303,14 +324,13 @@ ngx_http_smallpt_handler(ngx_http_request_t *r)
  * RFC 9110, 13.2.2, for an image that has an ETag and no modification
  * date: If-Match (412 unless it names the image), then If-None-Match (304
  * if it does); If-Unmodified-Since and If-Modified-Since are ignored, as a
- * resource without a date must. NGX_DECLINED: render. Subrequests share
- * the main request's headers, which are not about them: none applies.
+ * resource without a date must. NGX_DECLINED: none applies. Subrequests
+ * share the main request's headers, which are not about them.
  */
 static ngx_int_t
 ngx_http_smallpt_preconditions(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx)
 {
-    ngx_int_t         rc;
     ngx_table_elt_t  *h;
 
     if (r != r->main) {
@@ -328,22 +348,14 @@ ngx_http_smallpt_preconditions(ngx_http_request_t *r,
 
     h = r->headers_in.if_none_match;
 
-    if (h == NULL
-        || !smallpt_etag_match((char *) h->value.data, h->value.len,
-                               ctx->etag, 0))
+    if (h != NULL
+        && smallpt_etag_match((char *) h->value.data, h->value.len,
+                              ctx->etag, 0))
     {
-        return NGX_DECLINED;
+        return NGX_HTTP_NOT_MODIFIED;
     }
 
-    r->headers_out.status = NGX_HTTP_NOT_MODIFIED;
-    r->header_only = 1;
-
-    rc = ngx_http_smallpt_set_etag(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    return ngx_http_send_header(r);
+    return NGX_DECLINED;
 }
 
 

@@ -35,7 +35,6 @@ static void ngx_http_smallpt_free_output(void *data);
 static void ngx_http_smallpt_respond(ngx_http_request_t *r);
 static ngx_int_t ngx_http_smallpt_outcome(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
-static void ngx_http_smallpt_read(ngx_http_request_t *r);
 
 
 /*
@@ -97,7 +96,7 @@ ngx_http_smallpt_render(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
     r->write_event_handler = ngx_http_smallpt_respond;
 
     /* notice a client that goes away, and cancel the render then */
-    r->read_event_handler = ngx_http_smallpt_read;
+    r->read_event_handler = ngx_http_test_reading;
 
     return NGX_DONE;
 }
@@ -469,6 +468,11 @@ ngx_http_smallpt_respond(ngx_http_request_t *r)
 
     r->write_event_handler = ngx_http_request_empty_handler;
 
+    /* what the client sent after its headers, left unread while rendering */
+    if (!ctx->terminated && ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+
     ngx_http_finalize_request(r, ngx_http_smallpt_outcome(r, ctx));
 }
 
@@ -512,29 +516,4 @@ ngx_http_smallpt_outcome(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
     ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                   "smallpt: render stopped without a cause");
     return NGX_HTTP_INTERNAL_SERVER_ERROR;
-}
-
-
-/*
- * The read handler while a render is pending: the rest of a request body
- * is discarded as nginx does, then a client that goes away is noticed
- * (ngx_http_test_reading() finalizes the request, and the cleanup above
- * cancels the render).
- */
-static void
-ngx_http_smallpt_read(ngx_http_request_t *r)
-{
-    if (r->discard_body) {
-        ngx_http_discarded_request_body_handler(r);
-
-        if (r->discard_body) {
-            /* more to discard, or an error that terminated the request */
-            return;
-        }
-
-        /* nginx leaves its own handler when the body ends: keep watching */
-        r->read_event_handler = ngx_http_smallpt_read;
-    }
-
-    ngx_http_test_reading(r);
 }

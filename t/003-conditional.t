@@ -162,7 +162,58 @@ If-None-Match: "smallpt1.1.0-1024x768-4spp-ppm"
 
 
 
-=== TEST 9: If-Match that does not match: 412 (nginx's own check)
+=== TEST 9: If-Match that does not match: 412 at once, nothing rendered
+--- http_config
+    log_format render 'render=$smallpt_render_time status=$status';
+--- config
+    location = /render {
+        smallpt;
+        access_log logs/error.log render;
+    }
+--- request
+GET /render?spp=1024&w=2048&h=2048&format=ppm
+--- more_headers
+If-Match: "smallpt1.1.0-2048x2048-512spp-ppm"
+--- error_code: 412
+--- response_body_like chomp
+<title>412 Precondition Failed</title>
+--- error_log
+render=- status=412
+--- timeout: 2
+
+
+
+=== TEST 10: If-Match that names the image, or "*": rendered
+--- config
+    location = /render {
+        smallpt;
+    }
+--- request eval
+["GET /render?spp=4&w=64&h=48&format=ppm",
+ "GET /render?spp=4&w=64&h=48&format=ppm"]
+--- more_headers eval
+["If-Match: \"other\", \"smallpt1.1.0-64x48-4spp-ppm\"", "If-Match: *"]
+--- error_code eval
+[200, 200]
+--- response_body eval
+[Smallpt::reference("64x48_spp4.ppm"), Smallpt::reference("64x48_spp4.ppm")]
+
+
+
+=== TEST 11: If-Match compares strongly: a weak tag is a mismatch
+--- config
+    location = /render {
+        smallpt;
+    }
+--- request
+GET /render?spp=4&w=64&h=48&format=ppm
+--- more_headers
+If-Match: W/"smallpt1.1.0-64x48-4spp-ppm"
+--- error_code: 412
+
+
+
+=== TEST 12: If-Match is evaluated first: a mismatch wins over a 304
 --- config
     location = /render {
         smallpt;
@@ -171,4 +222,40 @@ If-None-Match: "smallpt1.1.0-1024x768-4spp-ppm"
 GET /render?spp=4&w=64&h=48&format=ppm
 --- more_headers
 If-Match: "smallpt1.1.0-64x48-8spp-ppm"
+If-None-Match: "smallpt1.1.0-64x48-4spp-ppm"
 --- error_code: 412
+
+
+
+=== TEST 13: If-Match passes, If-None-Match matches: 304
+--- config
+    location = /render {
+        smallpt;
+    }
+--- request
+GET /render?spp=4&w=64&h=48&format=ppm
+--- more_headers
+If-Match: *
+If-None-Match: "smallpt1.1.0-64x48-4spp-ppm"
+--- error_code: 304
+
+
+
+=== TEST 14: no modification date: If-Unmodified-Since and If-Modified-Since are ignored
+--- config
+    location = /render {
+        smallpt;
+    }
+--- request eval
+["GET /render?spp=4&w=64&h=48&format=ppm",
+ "GET /render?spp=4&w=64&h=48&format=ppm",
+ "HEAD /render?spp=4&w=64&h=48&format=ppm"]
+--- more_headers eval
+["If-Unmodified-Since: Thu, 01 Jan 1970 00:00:01 GMT",
+ "If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT",
+ "If-Unmodified-Since: Thu, 01 Jan 1970 00:00:01 GMT"]
+--- error_code eval
+[200, 200, 200]
+--- response_body eval
+[Smallpt::reference("64x48_spp4.ppm"), Smallpt::reference("64x48_spp4.ppm"),
+ ""]

@@ -82,3 +82,28 @@ Smallpt::reference("64x48_spp4.ppm")
 [alert]
 [crit]
 --- timeout: 1
+
+
+
+=== TEST 4: a client that leaves while its body is still discarded
+--- config
+    location = /render {
+        smallpt;
+    }
+--- raw_request eval
+"GET /render?spp=1024&w=1024&h=768 HTTP/1.1\r
+Host: localhost\r
+Content-Length: 100000\r
+\r
+only the start of the body"
+--- abort
+--- ignore_response
+--- timeout: 0.5
+--- wait eval
+$ENV{TEST_NGINX_USE_VALGRIND} ? 15 : 1
+--- error_log
+client prematurely closed connection
+smallpt: request terminated, cancelling the render
+smallpt: render cancelled after
+--- no_error_log
+[alert]

@@ -51,3 +51,36 @@ __DATA__
 --- no_error_log
 [alert]
 exited on signal
+
+
+
+=== TEST 2: 400 renders in a page: every one answered, in order
+--- main_config
+    thread_pool smallpt threads=2 max_queue=2048;
+--- config
+    location /page {
+        default_type text/html;
+        ssi on;
+    }
+    location = /r1 {
+        smallpt;
+        smallpt_thread_pool smallpt;
+        smallpt_render_threads 1;
+    }
+--- user_files eval
+[["page/all.html", main::includes(400, "end\n")]]
+--- request
+GET /page/all.html
+--- error_code: 200
+--- response_body_like eval
+qr/\A(?:P3\n1 1\n255\n(\d+ \d+ \d+ )){400}end\n\z/
+--- response_body_filters eval
+sub { my %seen = map { $_ => 1 } $_[0] =~ /P3\n1 1\n255\n\d+ \d+ \d+ /g; scalar(keys %seen) . " image\n" }
+--- response_body
+1 image
+--- error_log
+renders of this page in the pool, waiting
+--- no_error_log
+[alert]
+[error]
+--- timeout: 30

@@ -367,9 +367,12 @@ smallpt_render(smallpt_job *job, int threads,
         } while (running);
     }
 
+    /* a thread's failure, rather than the cancellation it caused */
     for (i = 0; i < started; i++) {
         pthread_join(t[i].tid, NULL);
-        if (rc == SMALLPT_OK) {
+        if (rc == SMALLPT_OK
+            || (rc == SMALLPT_ECANCELLED && t[i].rc != SMALLPT_OK))
+        {
             rc = t[i].rc;
         }
     }

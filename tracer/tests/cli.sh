@@ -1,8 +1,10 @@
 #!/bin/sh
 # Tests of the smallpt program: exact output (the 1024x768 spp 4 image at 1,
-# 2 and 7 threads), formats and files, usage and argument errors.
+# 2 and 7 threads), formats and files, usage and argument errors; with a
+# second argument (failalloc.so, see t/lib/failalloc.c), a render whose
+# threads run out of memory.
 #
-#   tracer/tests/cli.sh build/smallpt
+#   tracer/tests/cli.sh build/smallpt [build/failalloc.so]
 
 set -u
 
@@ -128,6 +130,17 @@ if [ -w /dev/full ]; then
     status=$?
     [ "$status" = 1 ] && grep -q "cannot write -" "$tmp/err" || \
         fail "writing to /dev/full: status $status, $(cat "$tmp/err")"
+fi
+
+# out of memory in two of three threads: all stop at once (the third alone
+# would render for days at this spp), exit status 1 and why
+if [ -n "${2:-}" ]; then
+    total=$((total + 1))
+    SMALLPT_FAIL_ALLOC_ABOVE=0 LD_PRELOAD=$(cd "$(dirname "$2")" && pwd)/$(basename "$2") \
+        timeout 120 "$smallpt" -t 3 -q -o "$tmp/oom.ppm" 1000000 2>"$tmp/err"
+    status=$?
+    [ "$status" = 1 ] && grep -q "render failed: out of memory" "$tmp/err" || \
+        fail "threads out of memory: status $status, $(cat "$tmp/err")"
 fi
 
 echo "cli.sh: $total checks, $failed failed"
