@@ -47,7 +47,7 @@ MODULE_SRCS  := config ngx_http_smallpt_module.h ngx_http_smallpt_module.c \
 
 # Debian/Ubuntu packages each target needs (scripts/need installs them)
 BUILD_PKGS   := gcc make libc6-dev libpng-dev zlib1g-dev
-TEST_PKGS    := perl libtest-base-perl coreutils
+TEST_PKGS    := perl libtest-base-perl coreutils clang
 
 ifeq ($(abspath $(NGINX_SRC)),/usr/share/nginx/src)
   # Debian's nginx-dev: configure as Debian's nginx was, build the module
@@ -71,7 +71,7 @@ endif
 MODULE       := $(NGINX_TREE)/objs/ngx_http_smallpt_module.so
 
 .PHONY: all tracer module run test check unit cli-test http-test \
-        config-test bench \
+        config-test exact-test bench \
         load-test valgrind-test docker docker-test deps clean
 
 all: tracer module
@@ -133,10 +133,14 @@ test:
 	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS) $(TEST_PKGS)
 	$(MAKE) check
 
-check: unit cli-test http-test config-test
+check: unit cli-test http-test config-test exact-test
 
 config-test: $(NGINX_TREE)/objs/Makefile
 	scripts/config-test $(NGINX_TREE)
+
+# the image stays exact whatever flags build the tracer, or it says so
+exact-test:
+	scripts/exact-test $(BUILD)/exact
 
 unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do $$t || exit 1; done

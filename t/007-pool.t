@@ -96,8 +96,10 @@ thread pool "busy" queue overflow
 === TEST 4: then the module knows the queue is full: its own line only
 --- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- request
-GET /render?spp=4&w=64&h=48
+GET /render?spp=4&w=64&h=47
 --- error_code: 503
+--- no_error_log eval
+qr/malloc: \w+:9024\b/
 --- grep_error_log eval
 qr/thread pool "busy" queue overflow|smallpt: thread pool "busy" is full, render refused|\[error\].*smallpt:/
 --- grep_error_log_out

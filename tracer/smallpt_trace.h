@@ -9,6 +9,12 @@
  * changes the image: the files that include this one forbid contraction
  * themselves, whatever flags they are built with (nginx's, a distribution's),
  * and rounds_apart() lets a test and the callers check that it worked.
+ *
+ * sin, cos and pow are the C library's, as smallpt.cpp's are: glibc picks
+ * an FMA or an SSE2 variant of them at run time by the CPU, and their last
+ * bits are part of the image. So the image equals smallpt.cpp's built and
+ * run on the same machine with the same C library; the reference images
+ * in the tests are glibc's on x86-64.
  */
 
 #ifndef SMALLPT_TRACE_H
