@@ -34,7 +34,7 @@ TRACER_LIBS  := -lpng -lz -lm
 
 TRACER_SRCS  := tracer/render.c tracer/trace_scalar.c tracer/trace_avx2.c \
                 tracer/trace_avx512.c tracer/encode.c tracer/request.c \
-                tracer/cpus.c
+                tracer/cpus.c tracer/bands.c
 TRACER_OBJS  := $(TRACER_SRCS:tracer/%.c=$(BUILD)/tracer/%.o)
 TRACER_HDRS  := tracer/smallpt.h tracer/smallpt_request.h tracer/smallpt_trace.h \
                 tracer/smallpt_trace_impl.h
@@ -43,7 +43,8 @@ UNIT_TESTS   := $(BUILD)/test_render $(BUILD)/test_encode \
 FAILALLOC    := $(BUILD)/failalloc.so
 
 MODULE_SRCS  := config ngx_http_smallpt_module.h ngx_http_smallpt_module.c \
-                ngx_http_smallpt_render.c $(TRACER_SRCS) $(TRACER_HDRS)
+                ngx_http_smallpt_render.c ngx_http_smallpt_fanout.c \
+                $(TRACER_SRCS) $(TRACER_HDRS)
 
 # Debian/Ubuntu packages each target needs (scripts/need installs them)
 BUILD_PKGS   := gcc make libc6-dev libpng-dev zlib1g-dev

@@ -14,10 +14,13 @@
 #define NGX_HTTP_SMALLPT_INLINE      0
 #define NGX_HTTP_SMALLPT_ATTACHMENT  1
 
-#define NGX_HTTP_SMALLPT_VAR_SPP     0
-#define NGX_HTTP_SMALLPT_VAR_WIDTH   1
-#define NGX_HTTP_SMALLPT_VAR_HEIGHT  2
-#define NGX_HTTP_SMALLPT_VAR_FORMAT  3
+#define NGX_HTTP_SMALLPT_VAR_SPP           0
+#define NGX_HTTP_SMALLPT_VAR_WIDTH         1
+#define NGX_HTTP_SMALLPT_VAR_HEIGHT        2
+#define NGX_HTTP_SMALLPT_VAR_FORMAT        3
+#define NGX_HTTP_SMALLPT_VAR_BANDS         4
+#define NGX_HTTP_SMALLPT_VAR_BAND_RETRIES  5
+#define NGX_HTTP_SMALLPT_VAR_BAND_TIME     6
 
 
 static ngx_int_t ngx_http_smallpt_handler(ngx_http_request_t *r);
@@ -35,7 +38,10 @@ static ngx_int_t ngx_http_smallpt_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_smallpt_render_time_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_smallpt_fanout_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_smallpt_add_variables(ngx_conf_t *cf);
+static ngx_int_t ngx_http_smallpt_init(ngx_conf_t *cf);
 static void *ngx_http_smallpt_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_smallpt_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_smallpt_merge_loc_conf(ngx_conf_t *cf, void *parent,
@@ -48,6 +54,8 @@ static char *ngx_http_smallpt_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_smallpt_render_threads(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_smallpt_fanout_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_smallpt_check_time_limit(ngx_conf_t *cf, void *post,
     void *data);
 
@@ -155,6 +163,13 @@ static ngx_command_t  ngx_http_smallpt_commands[] = {
       offsetof(ngx_http_smallpt_loc_conf_t, filename),
       NULL },
 
+    { ngx_string("smallpt_fanout"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123,
+      ngx_http_smallpt_fanout_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("smallpt_retry_after"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
@@ -168,7 +183,7 @@ static ngx_command_t  ngx_http_smallpt_commands[] = {
 
 static ngx_http_module_t  ngx_http_smallpt_module_ctx = {
     ngx_http_smallpt_add_variables,        /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_smallpt_init,                 /* postconfiguration */
 
     ngx_http_smallpt_create_main_conf,     /* create main configuration */
     NULL,                                  /* init main configuration */
@@ -213,6 +228,17 @@ static ngx_http_variable_t  ngx_http_smallpt_vars[] = {
 
     { ngx_string("smallpt_render_time"), NULL,
       ngx_http_smallpt_render_time_variable, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("smallpt_bands"), NULL, ngx_http_smallpt_fanout_variable,
+      NGX_HTTP_SMALLPT_VAR_BANDS, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("smallpt_band_retries"), NULL,
+      ngx_http_smallpt_fanout_variable, NGX_HTTP_SMALLPT_VAR_BAND_RETRIES,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("smallpt_band_time"), NULL,
+      ngx_http_smallpt_fanout_variable, NGX_HTTP_SMALLPT_VAR_BAND_TIME,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };
@@ -289,6 +315,12 @@ ngx_http_smallpt_handler(ngx_http_request_t *r)
          * a request body, if any, is discarded once the image is sent:
          * while nginx discards it, a client that leaves goes unnoticed
          */
+
+        /* a band is always rendered here: a front never asks itself */
+        if (slcf->fanout_uri.len && !ctx->query.band) {
+            return ngx_http_smallpt_fanout(r, ctx);
+        }
+
         return ngx_http_smallpt_render(r, ctx);
     }
 
@@ -632,7 +664,7 @@ ngx_http_smallpt_variable(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_smallpt_module);
-    if (ctx == NULL) {
+    if (ctx == NULL || ctx->band != NULL) {
         v->not_found = 1;
         return NGX_OK;
     }
@@ -705,6 +737,53 @@ ngx_http_smallpt_render_time_variable(ngx_http_request_t *r,
 }
 
 
+/* The fan-out's bands, retries, and its slowest band's seconds. */
+static ngx_int_t
+ngx_http_smallpt_fanout_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                  *p;
+    ngx_msec_t               ms;
+    ngx_http_smallpt_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_smallpt_module);
+
+    if (ctx == NULL || ctx->fanout == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 4);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    switch (data) {
+
+    case NGX_HTTP_SMALLPT_VAR_BANDS:
+        v->len = ngx_sprintf(p, "%ui", ngx_http_smallpt_fanout_bands(ctx))
+                 - p;
+        break;
+
+    case NGX_HTTP_SMALLPT_VAR_BAND_RETRIES:
+        v->len = ngx_sprintf(p, "%ui", ngx_http_smallpt_fanout_retries(ctx))
+                 - p;
+        break;
+
+    default: /* NGX_HTTP_SMALLPT_VAR_BAND_TIME */
+        ms = ngx_http_smallpt_fanout_slowest(ctx);
+        v->len = ngx_sprintf(p, "%M.%03M", ms / 1000, ms % 1000) - p;
+    }
+
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = p;
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_smallpt_add_variables(ngx_conf_t *cf)
 {
@@ -721,6 +800,13 @@ ngx_http_smallpt_add_variables(ngx_conf_t *cf)
     }
 
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_smallpt_init(ngx_conf_t *cf)
+{
+    return ngx_http_smallpt_fanout_init(cf);
 }
 
 
@@ -762,6 +848,7 @@ ngx_http_smallpt_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     conf->pool = NULL;
+     *     conf->fanout_uri = { 0, NULL };
      */
 
     conf->thread_pool = NGX_CONF_UNSET_PTR;
@@ -775,6 +862,8 @@ ngx_http_smallpt_create_loc_conf(ngx_conf_t *cf)
     conf->retry_after = NGX_CONF_UNSET;
     conf->filename = NGX_CONF_UNSET_PTR;
     conf->enable = NGX_CONF_UNSET;
+    conf->fanout_bands = NGX_CONF_UNSET_UINT;
+    conf->fanout_retries = NGX_CONF_UNSET_UINT;
 
     return conf;
 }
@@ -805,6 +894,22 @@ ngx_http_smallpt_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_sec_value(conf->retry_after, prev->retry_after, 1);
     ngx_conf_merge_ptr_value(conf->filename, prev->filename, NULL);
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
+
+    /* smallpt_fanout is a location's own: not inherited */
+    if (conf->fanout_bands == NGX_CONF_UNSET_UINT) {
+        conf->fanout_bands = 16;
+    }
+
+    if (conf->fanout_retries == NGX_CONF_UNSET_UINT) {
+        conf->fanout_retries = 2;
+    }
+
+    if (conf->fanout_uri.len && !conf->enable) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "smallpt: \"smallpt_fanout\" needs \"smallpt\" "
+                           "in the same location");
+        return NGX_CONF_ERROR;
+    }
 
     /*
      * the largest image the limits allow must be countable in this build
@@ -991,6 +1096,72 @@ ngx_http_smallpt_render_threads(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     slcf->render_threads = n;
+
+    return NGX_CONF_OK;
+}
+
+
+/* smallpt_fanout URI [bands=N] [retries=N]; */
+static char *
+ngx_http_smallpt_fanout_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_smallpt_loc_conf_t *slcf = conf;
+
+    ngx_int_t    n;
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    if (slcf->fanout_uri.len) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0 || value[1].data[0] != '/') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "smallpt: invalid URI \"%V\" in "
+                           "\"smallpt_fanout\": it must start with \"/\"",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    slcf->fanout_uri = value[1];
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "bands=", 6) == 0) {
+            n = ngx_atoi(value[i].data + 6, value[i].len - 6);
+
+            if (n < 1 || n > SMALLPT_MAX_BANDS) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "smallpt: invalid \"%V\": bands must "
+                                   "be 1 to %d", &value[i],
+                                   SMALLPT_MAX_BANDS);
+                return NGX_CONF_ERROR;
+            }
+
+            slcf->fanout_bands = (ngx_uint_t) n;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "retries=", 8) == 0) {
+            n = ngx_atoi(value[i].data + 8, value[i].len - 8);
+
+            if (n == NGX_ERROR || n > 100) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "smallpt: invalid \"%V\": retries must "
+                                   "be 0 to 100", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            slcf->fanout_retries = (ngx_uint_t) n;
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "smallpt: invalid parameter \"%V\"", &value[i]);
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }

@@ -2,7 +2,8 @@
 /*
  * ngx_http_smallpt_module: what its files share. ngx_http_smallpt_module.c
  * holds the configuration, the handler (parse, preconditions, respond) and
- * the variables; ngx_http_smallpt_render.c renders in the thread pool.
+ * the variables; ngx_http_smallpt_render.c renders in the thread pool;
+ * ngx_http_smallpt_fanout.c has bands rendered by other servers.
  */
 
 
@@ -56,16 +57,24 @@ typedef struct {
     time_t                     retry_after;
     ngx_http_complex_value_t  *filename;
     ngx_flag_t                 enable;
+    ngx_str_t                  fanout_uri;  /* empty: render here */
+    ngx_uint_t                 fanout_bands;
+    ngx_uint_t                 fanout_retries;
 } ngx_http_smallpt_loc_conf_t;
 
 
 /* What a request's render is doing. */
 typedef enum {
     NGX_HTTP_SMALLPT_PARSED = 0,    /* nothing started */
+    NGX_HTTP_SMALLPT_FANNING,       /* its bands are being rendered */
     NGX_HTTP_SMALLPT_WAITING,       /* for other renders of its page */
     NGX_HTTP_SMALLPT_RENDERING,     /* tasks in the thread pool */
     NGX_HTTP_SMALLPT_DONE           /* every task is back */
 } ngx_http_smallpt_state_e;
+
+
+typedef struct ngx_http_smallpt_band_s    ngx_http_smallpt_band_t;
+typedef struct ngx_http_smallpt_fanout_s  ngx_http_smallpt_fanout_t;
 
 
 /* One page's renders: the main request and its subrequests (SSI). */
@@ -80,6 +89,11 @@ typedef struct {
     char                       etag[SMALLPT_ETAG_SIZE];
     ngx_http_request_t        *request;
     ngx_http_smallpt_state_e   state;
+
+    /* fan-out: the front's bands (ngx_http_smallpt_fanout.c), or the band
+     * a band subrequest is asking for (its context holds only that) */
+    ngx_http_smallpt_fanout_t *fanout;
+    ngx_http_smallpt_band_t   *band;
 
     /* the render in the pool: ngx_http_smallpt_render.c */
     smallpt_job                job;
@@ -97,6 +111,7 @@ typedef struct {
     struct timespec            started_at;
     struct timespec            finished_at;
 
+    unsigned                   encode_only:1; /* the pixels are in */
     unsigned                   encoded:1;   /* out holds the image */
     unsigned                   timed_out:1;
     unsigned                   terminated:1;
@@ -105,6 +120,14 @@ typedef struct {
 
 ngx_int_t ngx_http_smallpt_render(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
+ngx_int_t ngx_http_smallpt_schedule(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx);
+ngx_int_t ngx_http_smallpt_fanout(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx);
+ngx_int_t ngx_http_smallpt_fanout_init(ngx_conf_t *cf);
+ngx_uint_t ngx_http_smallpt_fanout_bands(ngx_http_smallpt_ctx_t *ctx);
+ngx_uint_t ngx_http_smallpt_fanout_retries(ngx_http_smallpt_ctx_t *ctx);
+ngx_msec_t ngx_http_smallpt_fanout_slowest(ngx_http_smallpt_ctx_t *ctx);
 ngx_int_t ngx_http_smallpt_send_image(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
 ngx_int_t ngx_http_smallpt_send_error(ngx_http_request_t *r,

@@ -38,11 +38,33 @@ static ngx_int_t ngx_http_smallpt_outcome(ngx_http_request_t *r,
 
 
 /*
- * Renders the image ctx->query describes and answers with it: NGX_DONE
- * while it renders (or waits for its turn), else the response's status.
+ * Renders the image ctx->query describes and answers with it, from the
+ * content handler: NGX_DONE while it renders (or waits for its turn), else
+ * the response's status.
  */
 ngx_int_t
 ngx_http_smallpt_render(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_smallpt_schedule(r, ctx);
+
+    if (rc == NGX_DONE) {
+        r->main->count++;
+    }
+
+    return rc;
+}
+
+
+/*
+ * Posts the render (or, with ctx->encode_only, the encoding of pixels
+ * already in ctx->job.rgb) to the thread pool, or makes it wait its turn:
+ * NGX_DONE, or the status to answer with now. The request is answered
+ * when the tasks are back.
+ */
+ngx_int_t
+ngx_http_smallpt_schedule(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
 {
     ngx_int_t                     rc;
     ngx_http_cleanup_t           *cln;
@@ -92,7 +114,6 @@ ngx_http_smallpt_render(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
         }
     }
 
-    r->main->count++;
     r->write_event_handler = ngx_http_smallpt_respond;
 
     /* notice a client that goes away, and cancel the render then */
@@ -159,7 +180,7 @@ ngx_http_smallpt_post(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
 
     q = &ctx->query;
     pool = ctx->pool;
-    tasks = slcf->render_threads;
+    tasks = ctx->encode_only ? 1 : slcf->render_threads;
 
     room = pool->capacity < 0 ? tasks
                               : pool->capacity - (ngx_int_t) pool->waiting;
@@ -173,6 +194,12 @@ ngx_http_smallpt_post(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
 
     if (tasks > room) {
         tasks = room;
+    }
+
+    rgb = NULL;
+
+    if (ctx->encode_only) {
+        goto post;
     }
 
     /* the limits were checked against these sizes at configuration */
@@ -210,6 +237,8 @@ ngx_http_smallpt_post(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
 
     clock_gettime(CLOCK_MONOTONIC, &ctx->posted_at);
 
+post:
+
     /* the first task is the context's own: only a render takes more */
     task = &ctx->task;
 
@@ -243,15 +272,18 @@ ngx_http_smallpt_post(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
     }
 
     if (ctx->pending == 0) {
-        ngx_pfree(r->pool, rgb);
+        if (rgb != NULL) {
+            ngx_pfree(r->pool, rgb);
+        }
 
         /* nginx's line is this refusal's one line in the error log */
         return ngx_http_smallpt_refuse(r);
     }
 
-    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "smallpt: rendering %dx%d spp %d %s in %ui tasks",
-                   q->width, rows, smallpt_effective_spp(q->spp),
+    ngx_log_debug6(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "smallpt: %s %dx%d spp %d %s in %ui tasks",
+                   ctx->encode_only ? "encoding" : "rendering", q->width,
+                   smallpt_query_rows(q), smallpt_effective_spp(q->spp),
                    smallpt_format_name(q->format), ctx->pending);
 
     ctx->state = NGX_HTTP_SMALLPT_RENDERING;
@@ -314,21 +346,27 @@ ngx_http_smallpt_thread(void *data, ngx_log_t *log)
         clock_gettime(CLOCK_MONOTONIC, &ctx->started_at);
     }
 
-    rc = smallpt_job_run(&ctx->job);
+    if (ctx->encode_only) {
+        ctx->encoder = 1;
 
-    if (rc != SMALLPT_OK) {
-        /* the first failure; smallpt_job_run() stopped the others */
-        if (rc != SMALLPT_ECANCELLED) {
-            (void) ngx_atomic_cmp_set(&ctx->error, 0, rc);
+    } else {
+        rc = smallpt_job_run(&ctx->job);
+
+        if (rc != SMALLPT_OK) {
+            /* the first failure; smallpt_job_run() stopped the others */
+            if (rc != SMALLPT_ECANCELLED) {
+                (void) ngx_atomic_cmp_set(&ctx->error, 0, rc);
+            }
+
+            return;
         }
 
-        return;
-    }
-
-    if (smallpt_job_rows_done(&ctx->job) != smallpt_query_rows(&ctx->query)
-        || !ngx_atomic_cmp_set(&ctx->encoder, 0, 1))
-    {
-        return;
+        if (smallpt_job_rows_done(&ctx->job)
+            != smallpt_query_rows(&ctx->query)
+            || !ngx_atomic_cmp_set(&ctx->encoder, 0, 1))
+        {
+            return;
+        }
     }
 
     rc = smallpt_encode(ctx->query.format, ctx->job.rgb, ctx->query.width,

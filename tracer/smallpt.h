@@ -36,6 +36,9 @@
 /* The most threads one render may use. */
 #define SMALLPT_MAX_THREADS     1024
 
+/* The most bands one image may be split into (fan-out). */
+#define SMALLPT_MAX_BANDS       4096
+
 
 enum {
     SMALLPT_OK = 0,
@@ -130,6 +133,16 @@ int smallpt_job_rows_done(smallpt_job *job);
  */
 int smallpt_render(smallpt_job *job, int threads,
     void (*progress)(void *data, int rows_done, int rows), void *data);
+
+
+/*
+ * Splits the rows of an image `height` rows tall into up to `bands` bands
+ * (fewer only if the image has fewer rows) that take about the same time
+ * to render: the scene's rows do not cost the same (the glass sphere's
+ * most). Writes the first row of band i to first[i], and height to
+ * first[n]; returns n. first holds bands + 1 ints.
+ */
+int smallpt_bands(int height, int bands, int *first);
 
 
 /*

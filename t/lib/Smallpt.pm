@@ -14,8 +14,9 @@ use POSIX qw(_exit);
 use Time::HiRes qw(sleep time);
 
 use Exporter 'import';
-our @EXPORT = qw(reference png_to_ppm sha256_hex reference_sha
-                 in_background get_in_background signal_master);
+our @EXPORT = qw(reference png_to_ppm ppm_to_rgb ppm_band sha256_hex
+                 reference_sha in_background get_in_background
+                 signal_master);
 
 my $DATA = 'tracer/tests/data';
 
@@ -112,6 +113,26 @@ sub png_to_ppm {
     }
 
     return "P3\n$w $h\n255\n" . join('', map { "$_ " } @pixels);
+}
+
+
+# The pixels of a P3 PPM as raw 8-bit RGB, top row first (format=rgb).
+sub ppm_to_rgb {
+    my ($ppm) = @_;
+
+    my (undef, $w, $h, undef, @samples) = split /\s+/, $ppm;
+    return pack 'C*', @samples;
+}
+
+
+# Rows $first to $last of a P3 PPM, as the P3 PPM of that band.
+sub ppm_band {
+    my ($ppm, $first, $last) = @_;
+
+    my (undef, $w, $h, undef, @samples) = split /\s+/, $ppm;
+    my @band = @samples[$first * $w * 3 .. ($last + 1) * $w * 3 - 1];
+    return "P3\n$w " . ($last - $first + 1) . "\n255\n"
+           . join('', map { "$_ " } @band);
 }
 
 

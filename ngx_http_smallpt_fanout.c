@@ -1,0 +1,671 @@
+
+/*
+ * ngx_http_smallpt_module: fan-out. A render becomes bands of rows, each a
+ * background subrequest to an internal location that the operator points
+ * at an upstream of band servers (proxy_pass): GET URI?spp=&w=&h=
+ * &format=rgb&rows=FIRST-LAST. The header filter checks each band's answer
+ * (200, its length, its ETag); the body filter copies its bytes straight
+ * into the image, where they belong, and lets nothing through. A band that
+ * fails is asked again, up to `retries` times; when every band is in, the
+ * image is encoded in the thread pool (ngx_http_smallpt_render.c) and sent
+ * like a local render's.
+ *
+ * The module is an "aux filter" for this, as modules that capture
+ * subrequests are: its filters sit above nginx's postpone filter, so that a
+ * band's bytes never reach the client.
+ */
+
+
+#include "ngx_http_smallpt_module.h"
+
+
+struct ngx_http_smallpt_band_s {
+    ngx_http_smallpt_ctx_t    *front;
+    ngx_http_request_t        *sr;          /* this try's, or NULL */
+    ngx_uint_t                 index;
+    int                        first_row;
+    int                        last_row;
+    size_t                     size;        /* rows * width * 3 */
+    size_t                     received;    /* bytes of this try */
+    ngx_uint_t                 tries;
+    ngx_uint_t                 status;      /* of this try's answer */
+    ngx_msec_t                 started;
+    char                      *problem;     /* why this try is no good */
+    char                       etag[SMALLPT_ETAG_SIZE];
+    unsigned                   done:1;      /* its rows are in the image */
+};
+
+
+struct ngx_http_smallpt_fanout_s {
+    ngx_http_smallpt_band_t   *bands;
+    ngx_uint_t                 nbands;
+    ngx_uint_t                 pending;     /* subrequests in flight */
+    ngx_uint_t                 ndone;
+    ngx_uint_t                 retries;     /* asked again, in all */
+    ngx_msec_t                 slowest;     /* the slowest band's time */
+    ngx_event_t                timer;
+    ngx_http_smallpt_band_t   *failed;      /* the band that gave up */
+    unsigned                   finished:1;  /* answered or answering */
+    unsigned                   timed_out:1;
+    unsigned                   terminated:1;
+};
+
+
+static ngx_int_t ngx_http_smallpt_band_ask(ngx_http_request_t *r,
+    ngx_http_smallpt_band_t *band);
+static ngx_int_t ngx_http_smallpt_band_done(ngx_http_request_t *sr,
+    void *data, ngx_int_t rc);
+static void ngx_http_smallpt_band_cancel(ngx_http_smallpt_band_t *band);
+static void ngx_http_smallpt_fanout_finish(ngx_http_request_t *r);
+static void ngx_http_smallpt_fanout_respond(ngx_http_request_t *r);
+static void ngx_http_smallpt_fanout_timeout(ngx_event_t *ev);
+static void ngx_http_smallpt_fanout_cleanup(void *data);
+static ngx_int_t ngx_http_smallpt_band_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_smallpt_band_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+static ngx_str_t  ngx_http_smallpt_no_peer = ngx_string("no server");
+
+
+/* The fan-out of ctx's render: NGX_DONE while the bands come, or a status. */
+ngx_int_t
+ngx_http_smallpt_fanout(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
+{
+    int                           rows, *first;
+    size_t                        size;
+    u_char                       *rgb;
+    ngx_int_t                     rc;
+    ngx_uint_t                    i, n;
+    smallpt_query                *q, band;
+    ngx_http_cleanup_t           *cln;
+    ngx_http_smallpt_band_t      *b;
+    ngx_http_smallpt_fanout_t    *fo;
+    ngx_http_smallpt_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_smallpt_module);
+    q = &ctx->query;
+
+    rows = smallpt_query_rows(q);
+    size = smallpt_rgb_size(q->width, rows);
+    ctx->out.limit = smallpt_max_size(q->format, q->width, rows);
+
+    if (size == 0 || ctx->out.limit == 0) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "smallpt: %dx%d is too large to render", q->width,
+                      rows);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    fo = ngx_pcalloc(r->pool, sizeof(ngx_http_smallpt_fanout_t));
+    if (fo == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = ngx_min(slcf->fanout_bands, (ngx_uint_t) q->height);
+
+    first = ngx_palloc(r->pool, (n + 1) * sizeof(int));
+    fo->bands = ngx_pcalloc(r->pool, n * sizeof(ngx_http_smallpt_band_t));
+    rgb = ngx_palloc(r->pool, size);
+
+    if (first == NULL || fo->bands == NULL || rgb == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* bands of about the same render time: the glass costs more */
+    fo->nbands = (ngx_uint_t) smallpt_bands(q->height, (int) n, first);
+
+    if (smallpt_job_init(&ctx->job, q->width, q->height, q->spp,
+                         q->first_row, q->last_row, rgb)
+        != SMALLPT_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "smallpt: cannot render %dx%d spp %d", q->width,
+                      q->height, q->spp);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln = ngx_http_cleanup_add(r, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_smallpt_fanout_cleanup;
+    cln->data = ctx;
+
+    ctx->fanout = fo;
+
+    for (i = 0; i < fo->nbands; i++) {
+        b = &fo->bands[i];
+        b->front = ctx;
+        b->index = i;
+        b->first_row = first[i];
+        b->last_row = first[i + 1] - 1;
+        b->size = smallpt_rgb_size(q->width, b->last_row - b->first_row + 1);
+
+        band = *q;
+        band.format = SMALLPT_FORMAT_RGB;
+        band.band = 1;
+        band.first_row = b->first_row;
+        band.last_row = b->last_row;
+        smallpt_etag(&band, b->etag);
+    }
+
+    clock_gettime(CLOCK_MONOTONIC, &ctx->posted_at);
+    ctx->started_at = ctx->posted_at;
+    ctx->started = 1;
+
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "smallpt: %dx%d spp %d in %ui bands", q->width, q->height,
+                   smallpt_effective_spp(q->spp), fo->nbands);
+
+    for (i = 0; i < fo->nbands; i++) {
+        rc = ngx_http_smallpt_band_ask(r, &fo->bands[i]);
+
+        if (rc != NGX_OK) {
+            /* the bands asked so far run on, for nobody */
+            fo->finished = 1;
+
+            for (n = 0; n < i; n++) {
+                ngx_http_smallpt_band_cancel(&fo->bands[n]);
+            }
+
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    /* a non-cancelable timer: an exiting worker waits for the bands */
+    fo->timer.handler = ngx_http_smallpt_fanout_timeout;
+    fo->timer.data = r;
+    fo->timer.log = r->connection->log;
+    ngx_add_timer(&fo->timer, slcf->time_limit);
+
+    ctx->state = NGX_HTTP_SMALLPT_FANNING;
+
+    r->main->count++;
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    /* a client that goes away ends the subrequests, and the band servers
+     * see their connections close */
+    r->read_event_handler = ngx_http_test_reading;
+
+    return NGX_DONE;
+}
+
+
+/* One try of a band: a background subrequest, answered into the image. */
+static ngx_int_t
+ngx_http_smallpt_band_ask(ngx_http_request_t *r, ngx_http_smallpt_band_t *band)
+{
+    ngx_str_t                     args;
+    smallpt_query                *q;
+    ngx_http_request_t           *sr;
+    ngx_http_smallpt_ctx_t       *ctx, *bctx;
+    ngx_http_post_subrequest_t   *ps;
+    ngx_http_smallpt_loc_conf_t  *slcf;
+
+    ctx = band->front;
+    q = &ctx->query;
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_smallpt_module);
+
+    args.data = ngx_pnalloc(r->pool, sizeof("spp=&w=&h=&format=rgb&rows=-")
+                                     + 5 * NGX_INT_T_LEN);
+    if (args.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    args.len = ngx_sprintf(args.data, "spp=%d&w=%d&h=%d&format=rgb&rows=%d-%d",
+                           q->spp, q->width, q->height, band->first_row,
+                           band->last_row)
+               - args.data;
+
+    ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
+    bctx = ngx_pcalloc(r->pool, sizeof(ngx_http_smallpt_ctx_t));
+    if (ps == NULL || bctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ps->handler = ngx_http_smallpt_band_done;
+    ps->data = band;
+
+    if (ngx_http_subrequest(r, &slcf->fanout_uri, &args, &sr, ps,
+                            NGX_HTTP_SUBREQUEST_BACKGROUND)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /*
+     * a band is asked with none of the client's headers: its If-Match,
+     * Range or Accept-Encoding are about the image, not about the band
+     */
+    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
+    sr->headers_in.content_length_n = -1;
+    sr->headers_in.keep_alive_n = -1;
+
+    if (ngx_list_init(&sr->headers_in.headers, r->pool, 1,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    bctx->request = sr;
+    bctx->band = band;
+    ngx_http_set_ctx(sr, bctx, ngx_http_smallpt_module);
+
+    band->sr = sr;
+    band->received = 0;
+    band->status = 0;
+    band->problem = NULL;
+    band->tries++;
+    band->started = ngx_current_msec;
+
+    ctx->fanout->pending++;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A band's subrequest is finished (this may be called again for it: only
+ * the first call counts). Returns NGX_OK: the module decides what a failed
+ * band means, not nginx's error page for the subrequest.
+ */
+static ngx_int_t
+ngx_http_smallpt_band_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
+{
+    ngx_str_t                   *peer;
+    ngx_msec_t                   time;
+    ngx_http_request_t          *r;
+    ngx_http_smallpt_ctx_t      *ctx;
+    ngx_http_smallpt_band_t     *band = data;
+    ngx_http_smallpt_fanout_t   *fo;
+    ngx_http_upstream_state_t   *state;
+    ngx_http_smallpt_loc_conf_t *slcf;
+
+    if (band->sr != sr) {
+        return NGX_OK;
+    }
+
+    band->sr = NULL;
+    ctx = band->front;
+    fo = ctx->fanout;
+    r = ctx->request;
+    fo->pending--;
+
+    if (fo->finished) {
+        return NGX_OK;
+    }
+
+    if (band->status == 0 && rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        /* an error nginx itself gave (the upstream's 502, 504...) */
+        band->status = rc;
+    }
+
+    if (band->problem == NULL) {
+        if (band->status == 0) {
+            band->problem = "no answer";
+
+        } else if (band->status != NGX_HTTP_OK) {
+            band->problem = "not 200";
+
+        } else if (band->received != band->size) {
+            band->problem = band->received < band->size ? "too short"
+                                                        : "too long";
+        }
+    }
+
+    time = ngx_current_msec - band->started;
+
+    if (band->problem == NULL) {
+        band->done = 1;
+        fo->ndone++;
+
+        if (time > fo->slowest) {
+            fo->slowest = time;
+        }
+
+        if (fo->ndone == fo->nbands) {
+            ngx_http_smallpt_fanout_finish(r);
+        }
+
+        return NGX_OK;
+    }
+
+    /* where it failed: the last server nginx asked for it */
+    peer = NULL;
+
+    if (sr->upstream_states != NULL && sr->upstream_states->nelts > 0) {
+        state = sr->upstream_states->elts;
+        peer = state[sr->upstream_states->nelts - 1].peer;
+    }
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_smallpt_module);
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "smallpt: band %ui (rows %d-%d) failed on %V: %s "
+                  "(status %ui, %uz of %uz bytes), try %ui of %ui",
+                  band->index, band->first_row, band->last_row,
+                  peer != NULL ? peer : &ngx_http_smallpt_no_peer,
+                  band->problem, band->status, band->received, band->size,
+                  band->tries, slcf->fanout_retries + 1);
+
+    if (band->tries <= slcf->fanout_retries && !fo->timed_out) {
+        fo->retries++;
+
+        if (ngx_http_smallpt_band_ask(r, band) == NGX_OK) {
+            return NGX_OK;
+        }
+    }
+
+    fo->failed = band;
+    ngx_http_smallpt_fanout_finish(r);
+
+    return NGX_OK;
+}
+
+
+/* Stops a band's try in flight: its upstream ends, the server sees it. */
+static void
+ngx_http_smallpt_band_cancel(ngx_http_smallpt_band_t *band)
+{
+    ngx_http_request_t   *sr;
+    ngx_http_upstream_t  *u;
+
+    sr = band->sr;
+    if (sr == NULL) {
+        return;
+    }
+
+    band->sr = NULL;
+    band->front->fanout->pending--;
+
+    u = sr->upstream;
+
+    if (u != NULL && u->cleanup != NULL) {
+        /* as nginx does when a request is terminated */
+        (*u->cleanup)(sr);
+    }
+}
+
+
+/*
+ * Every band is in, or one gave up, or time is up: stop the others and
+ * answer. Runs in a subrequest's finalization or a timer, so the answer
+ * is posted to run after it.
+ */
+static void
+ngx_http_smallpt_fanout_finish(ngx_http_request_t *r)
+{
+    ngx_uint_t                  i;
+    ngx_http_smallpt_ctx_t     *ctx;
+    ngx_http_smallpt_fanout_t  *fo;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_smallpt_module);
+    fo = ctx->fanout;
+
+    fo->finished = 1;
+
+    if (fo->timer.timer_set) {
+        ngx_del_timer(&fo->timer);
+    }
+
+    for (i = 0; i < fo->nbands; i++) {
+        ngx_http_smallpt_band_cancel(&fo->bands[i]);
+    }
+
+    r->write_event_handler = ngx_http_smallpt_fanout_respond;
+
+    if (ngx_http_post_request(r, NULL) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_ERROR);
+    }
+}
+
+
+static void
+ngx_http_smallpt_fanout_respond(ngx_http_request_t *r)
+{
+    ngx_int_t                   rc;
+    ngx_http_smallpt_ctx_t     *ctx;
+    ngx_http_smallpt_fanout_t  *fo;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_smallpt_module);
+    fo = ctx->fanout;
+
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    if (fo->terminated) {
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+
+    if (fo->timed_out) {
+        ngx_http_finalize_request(r,
+            ngx_http_smallpt_send_error(r, NGX_HTTP_GATEWAY_TIME_OUT,
+                                        "render time limit exceeded "
+                                        "waiting for bands"));
+        return;
+    }
+
+    if (fo->failed != NULL) {
+        ngx_http_finalize_request(r,
+            ngx_http_smallpt_send_error(r, NGX_HTTP_BAD_GATEWAY,
+                                        "a band of the image could not "
+                                        "be rendered"));
+        return;
+    }
+
+    /* every row is in the image: encode it in the thread pool */
+    ctx->encode_only = 1;
+
+    rc = ngx_http_smallpt_schedule(r, ctx);
+
+    if (rc != NGX_DONE) {
+        ngx_http_finalize_request(r, rc);
+    }
+}
+
+
+static void
+ngx_http_smallpt_fanout_timeout(ngx_event_t *ev)
+{
+    ngx_http_request_t         *r = ev->data;
+    ngx_http_smallpt_ctx_t     *ctx;
+    ngx_connection_t           *c;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_smallpt_module);
+    c = r->connection;
+
+    ngx_http_set_log_request(c->log, r);
+
+    ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                  "smallpt: render time limit exceeded with %ui of %ui "
+                  "bands in, cancelling %dx%d spp %d",
+                  ctx->fanout->ndone, ctx->fanout->nbands, ctx->query.width,
+                  ctx->query.height, smallpt_effective_spp(ctx->query.spp));
+
+    ctx->fanout->timed_out = 1;
+
+    ngx_http_smallpt_fanout_finish(r);
+    ngx_http_run_posted_requests(c);
+}
+
+
+/* The client went away, or the worker stops: nothing may be left behind. */
+static void
+ngx_http_smallpt_fanout_cleanup(void *data)
+{
+    ngx_http_smallpt_ctx_t  *ctx = data;
+
+    ngx_uint_t                  i;
+    ngx_http_smallpt_fanout_t  *fo;
+
+    fo = ctx->fanout;
+
+    if (fo == NULL || fo->finished) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, ctx->request->connection->log, 0,
+                  "smallpt: request terminated, cancelling %ui bands",
+                  fo->pending);
+
+    fo->finished = 1;
+    fo->terminated = 1;
+
+    if (fo->timer.timer_set) {
+        ngx_del_timer(&fo->timer);
+    }
+
+    /* the upstreams' own cleanups (run too) close the band connections */
+    for (i = 0; i < fo->nbands; i++) {
+        fo->bands[i].sr = NULL;
+    }
+
+    fo->pending = 0;
+}
+
+
+/* A band's answer, before its bytes: is it the band asked for? */
+static ngx_int_t
+ngx_http_smallpt_band_header_filter(ngx_http_request_t *r)
+{
+    ngx_table_elt_t          *etag;
+    ngx_http_smallpt_ctx_t   *ctx;
+    ngx_http_smallpt_band_t  *band;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_smallpt_module);
+
+    if (ctx == NULL || ctx->band == NULL) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    band = ctx->band;
+
+    if (band->sr != r) {
+        /* a try given up on: its answer goes nowhere */
+        r->filter_need_in_memory = 1;
+        return NGX_OK;
+    }
+
+    band->status = r->headers_out.status;
+    etag = r->headers_out.etag;
+
+    if (band->status != NGX_HTTP_OK) {
+        band->problem = "not 200";
+
+    } else if (etag == NULL
+               || etag->value.len != ngx_strlen(band->etag)
+               || ngx_strncmp(etag->value.data, band->etag, etag->value.len)
+                  != 0)
+    {
+        /* another version, size or spp: not these rows of this image */
+        band->problem = "another ETag";
+
+    } else if (r->headers_out.content_length_n != -1
+               && (size_t) r->headers_out.content_length_n != band->size)
+    {
+        band->problem = "another length";
+    }
+
+    /* the copy filter above turns file buffers into memory for this one */
+    r->filter_need_in_memory = 1;
+
+    return NGX_OK;
+}
+
+
+/* A band's bytes go to their place in the image, and no further. */
+static ngx_int_t
+ngx_http_smallpt_band_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    size_t                    len, room;
+    u_char                   *to;
+    ngx_chain_t              *cl;
+    ngx_http_smallpt_ctx_t   *ctx;
+    ngx_http_smallpt_band_t  *band;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_smallpt_module);
+
+    if (ctx == NULL || ctx->band == NULL) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    band = ctx->band;
+
+    for (cl = in; cl != NULL; cl = cl->next) {
+
+        if (band->sr == r && band->problem == NULL) {
+
+            if (cl->buf->in_file && !ngx_buf_in_memory(cl->buf)) {
+                band->problem = "answer in a file";
+
+            } else {
+                len = cl->buf->last - cl->buf->pos;
+                room = band->size - ngx_min(band->received, band->size);
+
+                if (len > room) {
+                    band->problem = "too long";
+                    len = room;
+                }
+
+                to = band->front->job.rgb
+                     + (size_t) band->front->query.width * 3
+                       * (size_t) (band->first_row
+                                   - band->front->query.first_row)
+                     + band->received;
+
+                ngx_memcpy(to, cl->buf->pos, len);
+                band->received += len;
+            }
+        }
+
+        /* consumed: whoever wrote it may reuse the buffer */
+        cl->buf->pos = cl->buf->last;
+        cl->buf->file_pos = cl->buf->file_last;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_smallpt_fanout_init(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_smallpt_band_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_smallpt_band_body_filter;
+
+    return NGX_OK;
+}
+
+
+ngx_uint_t
+ngx_http_smallpt_fanout_bands(ngx_http_smallpt_ctx_t *ctx)
+{
+    return ctx->fanout != NULL ? ctx->fanout->nbands : 0;
+}
+
+
+ngx_uint_t
+ngx_http_smallpt_fanout_retries(ngx_http_smallpt_ctx_t *ctx)
+{
+    return ctx->fanout != NULL ? ctx->fanout->retries : 0;
+}
+
+
+ngx_msec_t
+ngx_http_smallpt_fanout_slowest(ngx_http_smallpt_ctx_t *ctx)
+{
+    return ctx->fanout != NULL ? ctx->fanout->slowest : 0;
+}

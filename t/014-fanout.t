@@ -1,0 +1,251 @@
+# Fan-out in one nginx: a front location whose render is split into bands
+# of rows, each asked of an upstream (here: two servers of the same nginx)
+# as raw RGB, and stitched into exactly the image a local render gives.
+# Separate band servers that die, hang or lie: scripts/cluster (make
+# cluster).
+
+use Test::Nginx::Socket 'no_plan';
+use Smallpt;
+
+no_shuffle();
+worker_connections(1024);
+run_tests();
+
+__DATA__
+
+=== TEST 1: bands are the same rows of the whole image, as raw RGB
+--- config
+    location = /render {
+        smallpt;
+    }
+--- request eval
+["GET /render?spp=4&w=64&h=48&format=rgb&rows=0-47",
+ "GET /render?spp=4&w=64&h=48&format=rgb&rows=10-12",
+ "GET /render?spp=4&w=64&h=48&format=ppm&rows=47-47"]
+--- error_code eval
+[200, 200, 200]
+--- response_headers eval
+["Content-Type: application/octet-stream\nContent-Length: 9216\nETag: \"smallpt1.1.0-64x48-4spp-rows0-47-rgb\"",
+ "Content-Length: 576\nETag: \"smallpt1.1.0-64x48-4spp-rows10-12-rgb\"",
+ "Content-Type: image/x-portable-pixmap\nETag: \"smallpt1.1.0-64x48-4spp-rows47-47-ppm\""]
+--- response_body eval
+[Smallpt::ppm_to_rgb(Smallpt::reference("64x48_spp4.ppm")),
+ substr(Smallpt::ppm_to_rgb(Smallpt::reference("64x48_spp4.ppm")), 10 * 64 * 3, 3 * 64 * 3),
+ Smallpt::ppm_band(Smallpt::reference("64x48_spp4.ppm"), 47, 47)]
+
+
+
+=== TEST 2: bad ranges are a 400 like every other parameter
+--- config
+    location = /render {
+        smallpt;
+    }
+--- request eval
+["GET /render?w=64&h=48&rows=0-48", "GET /render?rows=5",
+ "GET /render?rows=3-2&format=rgb"]
+--- error_code eval
+[400, 400, 400]
+--- response_body eval
+["rows: 0-48 is not within the image; expected FIRST-LAST with 0 <= FIRST <= LAST <= 47\n",
+ "rows: not a range; expected FIRST-LAST, two integers from 0 to the height - 1\n",
+ "rows: 3-2 is not within the image; expected FIRST-LAST with 0 <= FIRST <= LAST <= 767\n"]
+
+
+
+=== TEST 3: fanned out in 7 bands (48 rows: not a multiple), PPM and PNG
+--- http_config
+    upstream bands {
+        server 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        server 127.0.0.1:$TEST_NGINX_RAND_PORT_2;
+        keepalive 8;
+    }
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        location / {
+            smallpt;
+            smallpt_render_threads 1;
+        }
+    }
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_2;
+        location / {
+            smallpt;
+            smallpt_render_threads 1;
+        }
+    }
+    log_format fan 'status=$status bands=$smallpt_bands '
+                   'retries=$smallpt_band_retries slowest=$smallpt_band_time';
+--- config
+    location = /render {
+        smallpt;
+        smallpt_fanout /band bands=7;
+        access_log logs/error.log fan;
+    }
+    location = /band {
+        internal;
+        proxy_pass http://bands/;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+    }
+--- request eval
+["GET /render?spp=4&w=64&h=48&format=ppm",
+ "GET /render?spp=8&w=160&h=120&format=ppm",
+ "GET /render?spp=4&w=64&h=48"]
+--- error_code eval
+[200, 200, 200]
+--- response_headers eval
+["ETag: \"smallpt1.1.0-64x48-4spp-ppm\"\nContent-Type: image/x-portable-pixmap",
+ "ETag: \"smallpt1.1.0-160x120-8spp-ppm\"",
+ "Content-Type: image/png\nContent-Disposition: inline; filename=\"image.png\""]
+--- response_body_filters eval
+[[], [], [\&Smallpt::png_to_ppm]]
+--- response_body eval
+[Smallpt::reference("64x48_spp4.ppm"), Smallpt::reference("160x120_spp8.ppm"),
+ Smallpt::reference("64x48_spp4.ppm")]
+--- error_log eval
+qr/status=200 bands=7 retries=0 slowest=\d+\.\d{3}/
+--- no_error_log
+[error]
+
+
+
+=== TEST 4: 1, 3, 32 and one band a row: always the same image
+--- http_config
+    upstream bands {
+        server 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        server 127.0.0.1:$TEST_NGINX_RAND_PORT_2;
+        keepalive 8;
+    }
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        location / {
+            smallpt;
+            smallpt_render_threads 1;
+        }
+    }
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_2;
+        location / {
+            smallpt;
+            smallpt_render_threads 1;
+        }
+    }
+    log_format fan 'status=$status bands=$smallpt_bands';
+--- config
+    location = /one {
+        smallpt;
+        smallpt_fanout /band bands=1;
+        access_log logs/error.log fan;
+    }
+    location = /three {
+        smallpt;
+        smallpt_fanout /band bands=3;
+        access_log logs/error.log fan;
+    }
+    location = /thirty-two {
+        smallpt;
+        smallpt_fanout /band bands=32;
+        access_log logs/error.log fan;
+    }
+    location = /row-each {
+        smallpt;
+        smallpt_fanout /band bands=4096;
+        access_log logs/error.log fan;
+    }
+    location = /band {
+        internal;
+        proxy_pass http://bands/;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+    }
+--- request
+GET /one?spp=4&w=64&h=48&format=ppm
+--- error_code: 200
+--- response_body eval
+Smallpt::reference("64x48_spp4.ppm")
+--- error_log
+status=200 bands=1
+
+
+
+=== TEST 5: ... 3 bands
+--- request
+GET /three?spp=4&w=64&h=48&format=ppm
+--- error_code: 200
+--- response_body eval
+Smallpt::reference("64x48_spp4.ppm")
+--- error_log
+status=200 bands=3
+
+
+
+=== TEST 6: ... 32 bands
+--- request
+GET /thirty-two?spp=4&w=64&h=48&format=ppm
+--- error_code: 200
+--- response_body eval
+Smallpt::reference("64x48_spp4.ppm")
+--- error_log
+status=200 bands=32
+
+
+
+=== TEST 7: ... as many bands as rows, one row each
+--- request
+GET /row-each?spp=4&w=64&h=48&format=ppm
+--- error_code: 200
+--- response_body eval
+Smallpt::reference("64x48_spp4.ppm")
+--- error_log
+status=200 bands=48
+--- no_error_log
+[error]
+
+
+
+=== TEST 8: a request that names its rows is rendered here, never fanned out
+--- http_config
+    log_format fan 'status=$status bands=$smallpt_bands';
+--- config
+    location = /render {
+        smallpt;
+        smallpt_fanout /band bands=7;
+        access_log logs/error.log fan;
+    }
+    location = /band {
+        internal;
+        return 500;
+    }
+--- request
+GET /render?spp=4&w=64&h=48&format=rgb&rows=0-47
+--- error_code: 200
+--- response_body eval
+Smallpt::ppm_to_rgb(Smallpt::reference("64x48_spp4.ppm"))
+--- error_log
+status=200 bands=-
+
+
+
+=== TEST 9: a band that fails is asked again; past its retries, 502
+--- http_config
+    log_format fan 'status=$status bands=$smallpt_bands retries=$smallpt_band_retries';
+--- config
+    location = /render {
+        smallpt;
+        smallpt_fanout /band bands=3 retries=2;
+        access_log logs/error.log fan;
+    }
+    location = /band {
+        internal;
+        return 503;
+    }
+--- request
+GET /render?spp=4&w=64&h=48&format=ppm
+--- error_code: 502
+--- response_headers
+Content-Type: text/plain
+--- response_body
+a band of the image could not be rendered
+--- error_log eval
+[qr/smallpt: band \d \(rows \d+-\d+\) failed on no server: not 200 \(status 503, 0 of \d+ bytes\), try 3 of 3/,
+ qr/status=502 bands=3 retries=[2-6]/]
