@@ -48,7 +48,7 @@ MODULE_SRCS  := config ngx_http_smallpt_module.h ngx_http_smallpt_module.c \
 
 # Debian/Ubuntu packages each target needs (scripts/need installs them)
 BUILD_PKGS   := gcc make libc6-dev libpng-dev zlib1g-dev
-TEST_PKGS    := perl libtest-base-perl coreutils clang
+TEST_PKGS    := perl libtest-base-perl coreutils clang curl
 
 ifeq ($(abspath $(NGINX_SRC)),/usr/share/nginx/src)
   # Debian's nginx-dev: configure as Debian's nginx was, build the module
@@ -72,7 +72,7 @@ endif
 MODULE       := $(NGINX_TREE)/objs/ngx_http_smallpt_module.so
 
 .PHONY: all tracer module run test check unit cli-test http-test \
-        config-test exact-test bench \
+        config-test exact-test cluster bench \
         load-test valgrind-test docker docker-test deps clean
 
 all: tracer module
@@ -134,7 +134,7 @@ test:
 	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS) $(TEST_PKGS)
 	$(MAKE) check
 
-check: unit cli-test http-test config-test exact-test
+check: unit cli-test http-test config-test exact-test cluster
 
 config-test: $(NGINX_TREE)/objs/Makefile
 	scripts/config-test $(NGINX_TREE)
@@ -177,6 +177,12 @@ valgrind-test: $(MODULE)
 	TEST_NGINX_BINARY=$(NGINX_BIN) \
 	TEST_NGINX_LOAD_MODULES=$(abspath $(MODULE)) \
 	    prove -I t/lib t/
+
+# fan-out across separate nginx processes: exactness, failing band
+# servers, aborts, reloads (scripts/cluster)
+cluster: $(MODULE)
+	@scripts/need curl perl
+	scripts/cluster $(NGINX_BIN) $(MODULE)
 
 load-test: $(MODULE)
 	@scripts/need wrk curl

@@ -249,3 +249,36 @@ a band of the image could not be rendered
 --- error_log eval
 [qr/smallpt: band \d \(rows \d+-\d+\) failed on no server: not 200 \(status 503, 0 of \d+ bytes\), try 3 of 3/,
  qr/status=502 bands=3 retries=[2-6]/]
+
+
+
+=== TEST 9: the time limit while bands are out: 504, and they are cancelled
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        location / {
+            limit_rate 1;
+            return 200 "a band that takes forever to arrive";
+        }
+    }
+--- config
+    location = /render {
+        smallpt;
+        smallpt_fanout /band bands=2;
+        smallpt_time_limit 500ms;
+    }
+    location = /band {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/;
+        proxy_buffering off;
+    }
+--- request
+GET /render?spp=4&w=64&h=48&format=ppm
+--- error_code: 504
+--- response_body
+render time limit exceeded waiting for bands
+--- error_log
+smallpt: render time limit exceeded with 0 of 2 bands in, cancelling 64x48 spp 4
+--- no_error_log
+[alert]
+--- timeout: 3
