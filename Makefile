@@ -72,7 +72,7 @@ endif
 MODULE       := $(NGINX_TREE)/objs/ngx_http_smallpt_module.so
 
 .PHONY: all tracer module run test check unit cli-test http-test \
-        config-test exact-test cluster bench \
+        config-test exact-test cluster bench bench-fanout \
         load-test valgrind-test docker docker-test deps clean
 
 all: tracer module
@@ -183,6 +183,11 @@ valgrind-test: $(MODULE)
 cluster: $(MODULE)
 	@scripts/need curl perl
 	scripts/cluster $(NGINX_BIN) $(MODULE)
+
+# fan-out's cost against a local render, and how even its bands are
+bench-fanout: $(MODULE)
+	@scripts/need curl
+	scripts/bench-fanout $(NGINX_BIN) $(MODULE)
 
 load-test: $(MODULE)
 	@scripts/need wrk curl
