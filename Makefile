@@ -26,6 +26,8 @@ ISA_FLAG     := $(if $(ISA),-DSMALLPT_ISA_FORCE=SMALLPT_ISA_$(shell \
 NGINX_SRC    ?= /usr/share/nginx/src
 CC           ?= cc
 CFLAGS       ?= -O2 -g
+CPPFLAGS     ?=
+LDFLAGS      ?=
 
 # ISO C and no contraction into FMA: both keep the image exact
 TRACER_FLAGS := -std=c99 -Wall -Wextra -Wpedantic -ffp-contract=off -pthread \
@@ -84,18 +86,18 @@ module: $(MODULE)
 
 $(BUILD)/tracer/%.o: tracer/%.c $(TRACER_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(TRACER_FLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(TRACER_FLAGS) -c $< -o $@
 
 $(BUILD)/libsmallpt.a: $(TRACER_OBJS)
 	$(AR) rcs $@ $^
 
 $(BUILD)/smallpt: $(BUILD)/tracer/main.o $(BUILD)/libsmallpt.a
-	$(CC) $(CFLAGS) -pthread -o $@ $^ $(TRACER_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(TRACER_LIBS)
 
 $(BUILD)/test_%: tracer/tests/test_%.c tracer/tests/check.h \
                  $(BUILD)/libsmallpt.a
-	$(CC) $(CFLAGS) $(TRACER_FLAGS) -o $@ $< $(BUILD)/libsmallpt.a \
-	    $(TRACER_LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(TRACER_FLAGS) $(LDFLAGS) -o $@ $< \
+	    $(BUILD)/libsmallpt.a $(TRACER_LIBS)
 
 
 # the nginx module, built by nginx's own build system in a copy of its tree
