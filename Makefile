@@ -72,7 +72,8 @@ MODULE       := $(NGINX_TREE)/objs/ngx_http_smallpt_module.so
 
 .PHONY: all tracer module run test check unit cli-test http-test \
         config-test bench \
-        load-test valgrind-test docker docker-test deps clean
+        load-test valgrind-test docker docker-test deps clean \
+        man-test
 
 all: tracer module
 
@@ -133,7 +134,7 @@ test:
 	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS) $(TEST_PKGS)
 	$(MAKE) check
 
-check: unit cli-test http-test config-test
+check: unit cli-test http-test config-test man-test
 
 config-test: $(NGINX_TREE)/objs/Makefile
 	scripts/config-test $(NGINX_TREE)
@@ -143,6 +144,10 @@ unit: $(UNIT_TESTS)
 
 cli-test: $(BUILD)/smallpt
 	tracer/tests/cli.sh $(BUILD)/smallpt
+
+# man/smallpt.1 documents every option smallpt --help lists, and no other
+man-test: $(BUILD)/smallpt
+	scripts/check-man $(BUILD)/smallpt man/smallpt.1
 
 http-test: $(MODULE)
 	TEST_NGINX_BINARY=$(NGINX_BIN) \
