@@ -10,6 +10,7 @@
 #   make docker      the container image, tagged smallpt (needs Docker)
 #   make docker-test build it as smallpt:test, run it, test it over HTTP
 #   make fuzz        libFuzzer on the parsers and encoders, FUZZ_SECONDS each
+#   make deb         the Debian packages, in build/deb, checked by lintian
 #   make clean
 #
 # The module is built against Debian's nginx-dev (/usr/share/nginx/src) and
@@ -48,6 +49,9 @@ MODULE_SRCS  := config ngx_http_smallpt_module.c $(TRACER_SRCS) $(TRACER_HDRS)
 # Debian/Ubuntu packages each target needs (scripts/need installs them)
 BUILD_PKGS   := gcc make libc6-dev libpng-dev zlib1g-dev
 TEST_PKGS    := perl libtest-base-perl coreutils
+# the Debian packages: these, then debian/control's Build-Depends
+DEB_PKGS     := dpkg-dev lintian
+DEB_DIR      := build/deb
 
 ifeq ($(abspath $(NGINX_SRC)),/usr/share/nginx/src)
   # Debian's nginx-dev: configure as Debian's nginx was, build the module
@@ -73,7 +77,7 @@ MODULE       := $(NGINX_TREE)/objs/ngx_http_smallpt_module.so
 .PHONY: all tracer module run test check unit cli-test http-test \
         config-test bench \
         load-test valgrind-test docker docker-test deps clean \
-        man-test
+        man-test version-test deb
 
 all: tracer module
 
@@ -134,7 +138,7 @@ test:
 	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS) $(TEST_PKGS)
 	$(MAKE) check
 
-check: unit cli-test http-test config-test man-test
+check: unit cli-test http-test config-test man-test version-test
 
 config-test: $(NGINX_TREE)/objs/Makefile
 	scripts/config-test $(NGINX_TREE)
@@ -149,6 +153,11 @@ cli-test: $(BUILD)/smallpt
 man-test: $(BUILD)/smallpt
 	scripts/check-man $(BUILD)/smallpt man/smallpt.1
 
+# debian/changelog carries SMALLPT_VERSION (tracer/smallpt.h)
+version-test:
+	@v=$$(scripts/check-version) && \
+	    echo "version-test: $$v in tracer/smallpt.h and debian/changelog"
+
 http-test: $(MODULE)
 	TEST_NGINX_BINARY=$(NGINX_BIN) \
 	TEST_NGINX_LOAD_MODULES=$(abspath $(MODULE)) \
@@ -160,6 +169,12 @@ docker:
 docker-test:
 	@scripts/need $(TEST_PKGS)
 	scripts/docker-test
+
+# the Debian packages (see debian/rules), built from a copy of the tree in
+# $(DEB_DIR) with dpkg-buildpackage and checked with lintian
+deb:
+	@scripts/need $(DEB_PKGS)
+	scripts/deb $(DEB_DIR)
 
 # the HTTP tests with nginx under valgrind's memcheck: slow renders get
 # long timeouts, timing tests and full-size renders are skipped; fair
