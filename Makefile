@@ -11,6 +11,7 @@
 #   make docker-test build it as smallpt:test, run it, test it over HTTP
 #   make fuzz        libFuzzer on the parsers and encoders, FUZZ_SECONDS each
 #   make deb         the Debian packages, in build/deb, checked by lintian
+#   make deb-test    install them in a clean container, render, purge
 #   make clean
 #
 # The module is built against Debian's nginx-dev (/usr/share/nginx/src) and
@@ -77,7 +78,7 @@ MODULE       := $(NGINX_TREE)/objs/ngx_http_smallpt_module.so
 .PHONY: all tracer module run test check unit cli-test http-test \
         config-test bench \
         load-test valgrind-test docker docker-test deps clean \
-        man-test version-test deb
+        man-test version-test deb deb-test
 
 all: tracer module
 
@@ -175,6 +176,12 @@ docker-test:
 deb:
 	@scripts/need $(DEB_PKGS)
 	scripts/deb $(DEB_DIR)
+
+# installs them into a clean debian:bookworm-slim container with Debian's
+# nginx, renders through the stock configuration, purges (needs Docker)
+deb-test: deb
+	@scripts/need curl
+	scripts/deb-test $(DEB_DIR)
 
 # the HTTP tests with nginx under valgrind's memcheck: slow renders get
 # long timeouts, timing tests and full-size renders are skipped; fair
