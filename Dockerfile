@@ -11,37 +11,45 @@
 # them). nginx's master runs as root, its worker as www-data. Logs: the
 # access log on stdout, the error log on stderr (`docker logs`).
 #
-# The module is built against Debian's nginx-dev and loads only into that
-# exact nginx: the final stage installs the very version the build stage
-# compiled against, and the build fails if it cannot.
+# The module and smallpt come from the project's Debian packages
+# (libnginx-mod-http-smallpt, smallpt), built as `make deb` builds them
+# (debian/, dpkg-buildpackage) and installed with apt: the image runs what
+# users install. The module is built against Debian's nginx-dev and loads
+# only into that exact nginx: the final stage installs the very version the
+# build stage compiled against, and the build fails if it cannot.
 
-# --- build: the module and the smallpt program, with the project's Makefile
+# --- build: the Debian packages, with dpkg-buildpackage
 FROM debian:bookworm-slim AS build
 
-# no service may start while packages install (nginx's postinst would)
+# debian/control's Build-Depends (nginx-dev brings its nginx); no service
+# may start while packages install (nginx's postinst would)
+WORKDIR /src/smallpt
+COPY debian/control debian/control
 RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d \
     && chmod 755 /usr/sbin/policy-rc.d \
     && apt-get update -q \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-           --no-install-recommends \
-           gcc make libc6-dev libpng-dev zlib1g-dev nginx nginx-dev \
+           --no-install-recommends dpkg-dev \
+    && DEBIAN_FRONTEND=noninteractive apt-get build-dep -y -q \
+           --no-install-recommends ./ \
     && rm -rf /var/lib/apt/lists/*
 
-# the whole tree but what .dockerignore leaves out: the Makefile includes
-# other files (fuzz/*.mk), and may include more
-WORKDIR /src
+# the whole tree but what .dockerignore leaves out (the tests among it:
+# scripts/docker-test tests the image instead, hence nocheck)
 COPY . .
 
-# nginx-dev depends on exactly its own nginx version: record that version
-RUN make module tracer \
+# the binary packages, into /out; nginx-dev depends on exactly its own
+# nginx version: record that version
+RUN DEB_BUILD_OPTIONS="nocheck noautodbgsym parallel=2" \
+        dpkg-buildpackage -b -us -uc > /tmp/build.log 2>&1 \
+        || { tail -n 40 /tmp/build.log; exit 1; } \
     && mkdir /out \
-    && cp build/ngx_http_smallpt_module.so build/smallpt /out/ \
-    && strip --strip-unneeded /out/ngx_http_smallpt_module.so /out/smallpt \
+    && cp ../libnginx-mod-http-smallpt_*.deb ../smallpt_*.deb /out/ \
     && dev=$(dpkg-query -W -f='${Version}' nginx-dev) \
     && bin=$(dpkg-query -W -f='${Version}' nginx) \
     && [ "$dev" = "$bin" ] \
     && echo "$dev" > /out/nginx-version \
-    && echo "built against nginx-dev $dev"
+    && echo "built against nginx-dev $dev:" && ls /out
 
 
 # --- the image: nginx, the module, smallpt; no compiler
@@ -56,22 +64,26 @@ RUN printf '%s\n' \
         'path-exclude /usr/share/locale/*' \
         > /etc/dpkg/dpkg.cfg.d/smallpt-slim
 
-COPY --from=build /out/nginx-version /usr/local/share/smallpt/nginx-version
+COPY --from=build /out/ /tmp/debs/
 
 # Debian's package "nginx" is the smallest that has /usr/sbin/nginx (built
 # --with-threads --with-compat); nginx-light, nginx-core... only add modules.
-# It is pinned to the version the module was built against, then checked.
-RUN want=$(cat /usr/local/share/smallpt/nginx-version) \
+# The module's package depends on nginx's ABI (nginx-abi-1.22.1-7); nginx is
+# pinned to the very version it was built against, then checked. apt
+# installs the packages' dependencies (libpng16-16, zlib1g).
+RUN want=$(cat /tmp/debs/nginx-version) \
     && printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d \
     && chmod 755 /usr/sbin/policy-rc.d \
     && apt-get update -q \
     && { DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
              --no-install-recommends \
-             "nginx=$want" "nginx-common=$want" libpng16-16 zlib1g \
+             "nginx=$want" "nginx-common=$want" \
+             /tmp/debs/libnginx-mod-http-smallpt_*.deb \
+             /tmp/debs/smallpt_*.deb \
          || { echo "nginx $want, which the module was built against, cannot" \
                    "be installed; rebuild without the cache" \
                    "(docker build --no-cache)" >&2; exit 1; }; } \
-    && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /tmp/debs \
               /usr/sbin/policy-rc.d /etc/nginx/sites-enabled/default \
     && have=$(dpkg-query -W -f='${Version}' nginx) \
     && if [ "$have" != "$want" ]; then \
@@ -81,21 +93,22 @@ RUN want=$(cat /usr/local/share/smallpt/nginx-version) \
        fi \
     && nginx -V 2>&1 | grep -q -- '--with-threads' \
     && nginx -V 2>&1 | grep -q -- '--with-compat' \
-    && echo "nginx $have, as the module was built against"
+    && echo "nginx $have, as the module was built against" \
+    && dpkg-query -W libnginx-mod-http-smallpt smallpt
 
-COPY --from=build /out/ngx_http_smallpt_module.so /usr/lib/nginx/modules/
-COPY --from=build /out/smallpt /usr/local/bin/
 COPY nginx.conf /usr/local/share/smallpt/
 COPY scripts/serve /usr/local/share/smallpt/scripts/
 
-# the module loads into this nginx (the version check above, done by nginx),
-# the smallpt program runs; the prefix directory is www-data's too, so that
-# `docker run --user www-data` works (then nothing runs as root)
-RUN printf '%s\n' \
-        'load_module /usr/lib/nginx/modules/ngx_http_smallpt_module.so;' \
-        'events {}' > /tmp/load.conf \
-    && nginx -t -q -e stderr -c /tmp/load.conf \
-    && rm /tmp/load.conf \
+# the module and the program are the packages' (dpkg -S); the package
+# enabled the module, and it loads into this nginx (the version check
+# above, done by nginx: `nginx -t` reads the stock nginx.conf, which loads
+# /etc/nginx/modules-enabled/*.conf); the smallpt program runs; the prefix
+# directory is www-data's too, so that `docker run --user www-data` works
+# (then nothing runs as root)
+RUN dpkg -S /usr/lib/nginx/modules/ngx_http_smallpt_module.so /usr/bin/smallpt \
+    && nginx -t -q \
+    && nginx -T 2>/dev/null \
+       | grep -x 'load_module modules/ngx_http_smallpt_module.so;' \
     && smallpt --version \
     && install -d -o www-data -g www-data /var/lib/smallpt
 

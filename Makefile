@@ -10,6 +10,8 @@
 #   make docker      the container image, tagged smallpt (needs Docker)
 #   make docker-test build it as smallpt:test, run it, test it over HTTP
 #   make fuzz        libFuzzer on the parsers and encoders, FUZZ_SECONDS each
+#   make deb         the Debian packages, in build/deb, checked by lintian
+#   make deb-test    install them in a clean container, render, purge
 #   make clean
 #
 # The module is built against Debian's nginx-dev (/usr/share/nginx/src) and
@@ -26,6 +28,8 @@ ISA_FLAG     := $(if $(ISA),-DSMALLPT_ISA_FORCE=SMALLPT_ISA_$(shell \
 NGINX_SRC    ?= /usr/share/nginx/src
 CC           ?= cc
 CFLAGS       ?= -O2 -g
+CPPFLAGS     ?=
+LDFLAGS      ?=
 
 # the tracer's files forbid contraction into FMA themselves (see
 # tracer/smallpt_trace.h): no flag here is needed for an exact image
@@ -49,6 +53,9 @@ MODULE_SRCS  := config ngx_http_smallpt_module.h ngx_http_smallpt_module.c \
 # Debian/Ubuntu packages each target needs (scripts/need installs them)
 BUILD_PKGS   := gcc make libc6-dev libpng-dev zlib1g-dev
 TEST_PKGS    := perl libtest-base-perl coreutils clang curl
+# the Debian packages: these, then debian/control's Build-Depends
+DEB_PKGS     := dpkg-dev lintian
+DEB_DIR      := build/deb
 
 ifeq ($(abspath $(NGINX_SRC)),/usr/share/nginx/src)
   # Debian's nginx-dev: configure as Debian's nginx was, build the module
@@ -73,7 +80,8 @@ MODULE       := $(NGINX_TREE)/objs/ngx_http_smallpt_module.so
 
 .PHONY: all tracer module run test check unit cli-test http-test \
         config-test exact-test cluster bench bench-fanout \
-        load-test valgrind-test docker docker-test deps clean
+        load-test valgrind-test docker docker-test deps clean \
+        man-test version-test deb deb-test
 
 all: tracer module
 
@@ -87,18 +95,18 @@ module: $(MODULE)
 
 $(BUILD)/tracer/%.o: tracer/%.c $(TRACER_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(TRACER_FLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(TRACER_FLAGS) -c $< -o $@
 
 $(BUILD)/libsmallpt.a: $(TRACER_OBJS)
 	$(AR) rcs $@ $^
 
 $(BUILD)/smallpt: $(BUILD)/tracer/main.o $(BUILD)/libsmallpt.a
-	$(CC) $(CFLAGS) -pthread -o $@ $^ $(TRACER_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(TRACER_LIBS)
 
 $(BUILD)/test_%: tracer/tests/test_%.c tracer/tests/check.h \
                  $(BUILD)/libsmallpt.a
-	$(CC) $(CFLAGS) $(TRACER_FLAGS) -o $@ $< $(BUILD)/libsmallpt.a \
-	    $(TRACER_LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(TRACER_FLAGS) $(LDFLAGS) -o $@ $< \
+	    $(BUILD)/libsmallpt.a $(TRACER_LIBS)
 
 
 # the nginx module, built by nginx's own build system in a copy of its tree
@@ -134,7 +142,8 @@ test:
 	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS) $(TEST_PKGS)
 	$(MAKE) check
 
-check: unit cli-test http-test config-test exact-test cluster
+check: unit cli-test http-test config-test exact-test cluster man-test \
+       version-test
 
 config-test: $(NGINX_TREE)/objs/Makefile
 	scripts/config-test $(NGINX_TREE)
@@ -148,6 +157,15 @@ unit: $(UNIT_TESTS)
 
 cli-test: $(BUILD)/smallpt $(FAILALLOC)
 	tracer/tests/cli.sh $(BUILD)/smallpt $(FAILALLOC)
+
+# man/smallpt.1 documents every option smallpt --help lists, and no other
+man-test: $(BUILD)/smallpt
+	scripts/check-man $(BUILD)/smallpt man/smallpt.1
+
+# debian/changelog carries SMALLPT_VERSION (tracer/smallpt.h)
+version-test:
+	@v=$$(scripts/check-version) && \
+	    echo "version-test: $$v in tracer/smallpt.h and debian/changelog"
 
 http-test: $(MODULE) $(FAILALLOC)
 	TEST_NGINX_BINARY=$(NGINX_BIN) \
@@ -166,6 +184,18 @@ docker:
 docker-test:
 	@scripts/need $(TEST_PKGS)
 	scripts/docker-test
+
+# the Debian packages (see debian/rules), built from a copy of the tree in
+# $(DEB_DIR) with dpkg-buildpackage and checked with lintian
+deb:
+	@scripts/need $(DEB_PKGS)
+	scripts/deb $(DEB_DIR)
+
+# installs them into a clean debian:bookworm-slim container with Debian's
+# nginx, renders through the stock configuration, purges (needs Docker)
+deb-test: deb
+	@scripts/need curl
+	scripts/deb-test $(DEB_DIR)
 
 # the HTTP tests with nginx under valgrind's memcheck: slow renders get
 # long timeouts, timing tests and full-size renders are skipped; fair
