@@ -48,6 +48,7 @@ FAILALLOC    := $(BUILD)/failalloc.so
 
 MODULE_SRCS  := config ngx_http_smallpt_module.h ngx_http_smallpt_module.c \
                 ngx_http_smallpt_render.c ngx_http_smallpt_fanout.c \
+                ngx_http_smallpt_stream.c \
                 $(TRACER_SRCS) $(TRACER_HDRS)
 
 # Debian/Ubuntu packages each target needs (scripts/need installs them)
@@ -79,7 +80,7 @@ endif
 MODULE       := $(NGINX_TREE)/objs/ngx_http_smallpt_module.so
 
 .PHONY: all tracer module run test check unit cli-test http-test \
-        config-test exact-test cluster bench bench-fanout \
+        config-test exact-test cluster stream-test bench bench-fanout \
         load-test valgrind-test docker docker-test deps clean \
         man-test version-test deb deb-test
 
@@ -142,8 +143,8 @@ test:
 	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS) $(TEST_PKGS)
 	$(MAKE) check
 
-check: unit cli-test http-test config-test exact-test cluster man-test \
-       version-test
+check: unit cli-test http-test config-test exact-test cluster stream-test \
+       man-test version-test
 
 config-test: $(NGINX_TREE)/objs/Makefile
 	scripts/config-test $(NGINX_TREE)
@@ -207,6 +208,11 @@ valgrind-test: $(MODULE)
 	TEST_NGINX_BINARY=$(NGINX_BIN) \
 	TEST_NGINX_LOAD_MODULES=$(abspath $(MODULE)) \
 	    prove -I t/lib t/
+
+# an image sent as it renders, as a client sees it on the wire
+stream-test: $(MODULE)
+	@scripts/need curl perl
+	scripts/stream-test $(NGINX_BIN) $(MODULE)
 
 # fan-out across separate nginx processes: exactness, failing band
 # servers, aborts, reloads (scripts/cluster)

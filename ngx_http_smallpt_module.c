@@ -28,12 +28,8 @@ static ngx_int_t ngx_http_smallpt_preconditions(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
 static ngx_int_t ngx_http_smallpt_set_etag(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
-static ngx_int_t ngx_http_smallpt_set_headers(ngx_http_request_t *r,
-    ngx_http_smallpt_ctx_t *ctx);
 static ngx_int_t ngx_http_smallpt_send_text(ngx_http_request_t *r,
     ngx_uint_t status, const char *text);
-static ngx_table_elt_t *ngx_http_smallpt_add_header(ngx_http_request_t *r,
-    const char *name, u_char *value, size_t len);
 static ngx_int_t ngx_http_smallpt_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_smallpt_render_time_variable(ngx_http_request_t *r,
@@ -168,6 +164,13 @@ static ngx_command_t  ngx_http_smallpt_commands[] = {
       ngx_http_smallpt_fanout_conf,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("smallpt_stream"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_smallpt_loc_conf_t, stream),
       NULL },
 
     { ngx_string("smallpt_retry_after"),
@@ -402,17 +405,10 @@ ngx_http_smallpt_send_image(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
 
     /* everything that can fail first: an error page gets no image headers */
 
-    timing = ngx_pnalloc(r->pool, sizeof("queue;dur=, render;dur=")
-                                  + 2 * (NGX_INT64_LEN + 4));
+    timing = ngx_http_smallpt_timing(r, ctx, &len);
     if (timing == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    len = ngx_sprintf(timing, "queue;dur=%.3f, render;dur=%.3f",
-                      ngx_http_smallpt_ms(&ctx->posted_at, &ctx->started_at),
-                      ngx_http_smallpt_ms(&ctx->started_at,
-                                          &ctx->finished_at))
-          - timing;
 
     b = ngx_calloc_buf(r->pool);
     if (b == NULL) {
@@ -446,6 +442,29 @@ ngx_http_smallpt_send_image(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
     }
 
     return ngx_http_output_filter(r, &out);
+}
+
+
+/* Server-Timing: the wait for the pool, and the render with the encoding. */
+u_char *
+ngx_http_smallpt_timing(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx,
+    size_t *len)
+{
+    u_char  *timing;
+
+    timing = ngx_pnalloc(r->pool, sizeof("queue;dur=, render;dur=")
+                                  + 2 * (NGX_INT64_LEN + 4));
+    if (timing == NULL) {
+        return NULL;
+    }
+
+    *len = ngx_sprintf(timing, "queue;dur=%.3f, render;dur=%.3f",
+                       ngx_http_smallpt_ms(&ctx->posted_at, &ctx->started_at),
+                       ngx_http_smallpt_ms(&ctx->started_at,
+                                           &ctx->finished_at))
+           - timing;
+
+    return timing;
 }
 
 
@@ -523,7 +542,7 @@ ngx_http_smallpt_set_etag(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
 
 
 /* 200, Content-Type, ETag and Content-Disposition of the image. */
-static ngx_int_t
+ngx_int_t
 ngx_http_smallpt_set_headers(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx)
 {
@@ -623,13 +642,23 @@ ngx_http_smallpt_send_text(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
-static ngx_table_elt_t *
+ngx_table_elt_t *
 ngx_http_smallpt_add_header(ngx_http_request_t *r, const char *name,
+    u_char *value, size_t len)
+{
+    return ngx_http_smallpt_push_header(&r->headers_out.headers, name, value,
+                                        len);
+}
+
+
+/* A header (or a trailer) in list. */
+ngx_table_elt_t *
+ngx_http_smallpt_push_header(ngx_list_t *list, const char *name,
     u_char *value, size_t len)
 {
     ngx_table_elt_t  *h;
 
-    h = ngx_list_push(&r->headers_out.headers);
+    h = ngx_list_push(list);
     if (h == NULL) {
         return NULL;
     }
@@ -862,6 +891,7 @@ ngx_http_smallpt_create_loc_conf(ngx_conf_t *cf)
     conf->retry_after = NGX_CONF_UNSET;
     conf->filename = NGX_CONF_UNSET_PTR;
     conf->enable = NGX_CONF_UNSET;
+    conf->stream = NGX_CONF_UNSET;
     conf->fanout_bands = NGX_CONF_UNSET_UINT;
     conf->fanout_retries = NGX_CONF_UNSET_UINT;
 
@@ -894,6 +924,7 @@ ngx_http_smallpt_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_sec_value(conf->retry_after, prev->retry_after, 1);
     ngx_conf_merge_ptr_value(conf->filename, prev->filename, NULL);
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_value(conf->stream, prev->stream, 0);
 
     /* smallpt_fanout is a location's own: not inherited */
     if (conf->fanout_bands == NGX_CONF_UNSET_UINT) {

@@ -57,6 +57,7 @@ typedef struct {
     time_t                     retry_after;
     ngx_http_complex_value_t  *filename;
     ngx_flag_t                 enable;
+    ngx_flag_t                 stream;
     ngx_str_t                  fanout_uri;  /* empty: render here */
     ngx_uint_t                 fanout_bands;
     ngx_uint_t                 fanout_retries;
@@ -105,13 +106,23 @@ typedef struct {
     ngx_event_t                timer;
     ngx_uint_t                 pending;     /* tasks not back yet */
     ngx_atomic_t               started;     /* a thread has begun */
-    ngx_atomic_t               encoder;     /* a thread has claimed it */
+    ngx_atomic_t               claimed;     /* a thread encodes: it only */
     ngx_atomic_t               error;       /* SMALLPT_* of a thread */
     struct timespec            posted_at;
     struct timespec            started_at;
     struct timespec            finished_at;
 
+    /* sent as it renders: ngx_http_smallpt_stream.c */
+    smallpt_encoder           *encoder;
+    unsigned char             *row_done;
+    ngx_atomic_t               stream_len;  /* bytes of out ready to send */
+    size_t                     sent;        /* bytes of out given to nginx */
+    ngx_event_t                stream_timer;
+    int                        stream_rc;   /* the encoder's, in a thread */
+    ngx_atomic_t               stream_done; /* the last row is encoded */
+
     unsigned                   encode_only:1; /* the pixels are in */
+    unsigned                   streaming:1; /* headers sent, rows follow */
     unsigned                   encoded:1;   /* out holds the image */
     unsigned                   timed_out:1;
     unsigned                   terminated:1;
@@ -130,6 +141,23 @@ ngx_uint_t ngx_http_smallpt_fanout_retries(ngx_http_smallpt_ctx_t *ctx);
 ngx_msec_t ngx_http_smallpt_fanout_slowest(ngx_http_smallpt_ctx_t *ctx);
 ngx_int_t ngx_http_smallpt_send_image(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
+ngx_int_t ngx_http_smallpt_set_headers(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx);
+u_char *ngx_http_smallpt_timing(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx, size_t *len);
+ngx_table_elt_t *ngx_http_smallpt_add_header(ngx_http_request_t *r,
+    const char *name, u_char *value, size_t len);
+ngx_table_elt_t *ngx_http_smallpt_push_header(ngx_list_t *list,
+    const char *name, u_char *value, size_t len);
+ngx_int_t ngx_http_smallpt_stream_prepare(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx);
+ngx_int_t ngx_http_smallpt_stream_start(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx);
+void ngx_http_smallpt_stream_flush(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx);
+ngx_int_t ngx_http_smallpt_stream_end(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx);
+void ngx_http_smallpt_stream_stop(ngx_http_smallpt_ctx_t *ctx);
 ngx_int_t ngx_http_smallpt_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *text);
 ngx_int_t ngx_http_smallpt_refuse(ngx_http_request_t *r);

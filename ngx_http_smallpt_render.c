@@ -86,7 +86,7 @@ ngx_http_smallpt_schedule(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
     }
 
     pcln->handler = ngx_http_smallpt_free_output;
-    pcln->data = &ctx->out;
+    pcln->data = ctx;
 
     cln = ngx_http_cleanup_add(r, 0);
     if (cln == NULL) {
@@ -111,6 +111,13 @@ ngx_http_smallpt_schedule(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
         rc = ngx_http_smallpt_post(r, ctx);
         if (rc != NGX_DONE) {
             return rc;
+        }
+
+        if (ctx->job.ready != NULL
+            && ngx_http_smallpt_stream_start(r, ctx) != NGX_OK)
+        {
+            /* the client cannot be written to: the render is for nobody */
+            smallpt_job_cancel(&ctx->job);
         }
     }
 
@@ -235,6 +242,13 @@ ngx_http_smallpt_post(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
      */
     ctx->job.stop = ngx_http_smallpt_terminating;
 
+    /* sent as it renders: a main request's (a subrequest's waits its turn) */
+    if (slcf->stream && r == r->main
+        && ngx_http_smallpt_stream_prepare(r, ctx) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     clock_gettime(CLOCK_MONOTONIC, &ctx->posted_at);
 
 post:
@@ -296,7 +310,9 @@ post:
     ngx_add_timer(&ctx->timer, slcf->time_limit);
 
     r->main->blocked++;
-    r->aio = 1;
+
+    /* a streamed answer is written while the tasks run */
+    r->aio = ctx->job.ready == NULL;
 
     return NGX_DONE;
 }
@@ -347,7 +363,7 @@ ngx_http_smallpt_thread(void *data, ngx_log_t *log)
     }
 
     if (ctx->encode_only) {
-        ctx->encoder = 1;
+        ctx->claimed = 1;
 
     } else {
         rc = smallpt_job_run(&ctx->job);
@@ -361,9 +377,11 @@ ngx_http_smallpt_thread(void *data, ngx_log_t *log)
             return;
         }
 
-        if (smallpt_job_rows_done(&ctx->job)
-            != smallpt_query_rows(&ctx->query)
-            || !ngx_atomic_cmp_set(&ctx->encoder, 0, 1))
+        /* streamed: the rows were encoded as they were handed over */
+        if (ctx->job.ready != NULL
+            || smallpt_job_rows_done(&ctx->job)
+               != smallpt_query_rows(&ctx->query)
+            || !ngx_atomic_cmp_set(&ctx->claimed, 0, 1))
         {
             return;
         }
@@ -409,7 +427,9 @@ ngx_http_smallpt_task_done(ngx_event_t *ev)
     }
 
     ctx->state = NGX_HTTP_SMALLPT_DONE;
-    ctx->encoded = ctx->encoder != 0 && ctx->error == 0;
+    ctx->encoded = (ctx->job.ready != NULL ? ctx->stream_done != 0
+                                           : ctx->claimed != 0)
+                   && ctx->error == 0;
 
     if (ctx->timer.timer_set) {
         ngx_del_timer(&ctx->timer);
@@ -478,6 +498,7 @@ ngx_http_smallpt_cleanup(void *data)
 
         ctx->terminated = 1;
         smallpt_job_cancel(&ctx->job);
+        ngx_http_smallpt_stream_stop(ctx);
         break;
 
     default:
@@ -486,10 +507,18 @@ ngx_http_smallpt_cleanup(void *data)
 }
 
 
+/* The encoder's output and state, malloc()ed: freed with the request. */
 static void
 ngx_http_smallpt_free_output(void *data)
 {
-    smallpt_buf_free(data);
+    ngx_http_smallpt_ctx_t  *ctx = data;
+
+    smallpt_buf_free(&ctx->out);
+
+    if (ctx->encoder != NULL) {
+        smallpt_encoder_free(ctx->encoder);
+        ctx->encoder = NULL;
+    }
 }
 
 
@@ -499,6 +528,12 @@ ngx_http_smallpt_respond(ngx_http_request_t *r)
     ngx_http_smallpt_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_smallpt_module);
+
+    if (ctx->streaming && ctx->state == NGX_HTTP_SMALLPT_RENDERING) {
+        /* the client can take more: what nginx holds goes on */
+        ngx_http_smallpt_stream_flush(r, ctx);
+        return;
+    }
 
     if (r->aio || ctx->state != NGX_HTTP_SMALLPT_DONE) {
         return;
@@ -519,6 +554,11 @@ ngx_http_smallpt_respond(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_smallpt_outcome(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
 {
+    if (ctx->streaming) {
+        /* the status is sent: the end, or a cut */
+        return ngx_http_smallpt_stream_end(r, ctx);
+    }
+
     if (ctx->terminated) {
         /*
          * terminated meanwhile (client gone, shutdown), and nginx put its
@@ -530,7 +570,7 @@ ngx_http_smallpt_outcome(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
     if (ctx->error != 0) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "smallpt: %s of %dx%d spp %d failed: %s",
-                      ctx->encoder ? "encoding" : "render",
+                      ctx->claimed ? "encoding" : "render",
                       ctx->query.width, smallpt_query_rows(&ctx->query),
                       smallpt_effective_spp(ctx->query.spp),
                       smallpt_strerror((int) ctx->error));

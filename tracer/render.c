@@ -202,13 +202,61 @@ claim_job_row(void *data)
 }
 
 
+/*
+ * Gives ready() the rows done in order since the last call, from one
+ * thread at a time. A thread that finds another one there leaves its row
+ * to it; that one looks again after letting go, so no row is left behind
+ * (sequentially consistent flags, lock and count make sure it sees them).
+ */
+static void
+hand_rows(smallpt_job *job)
+{
+    int  first, n, rows;
+
+    rows = job->last_row - job->first_row + 1;
+
+    while (__atomic_exchange_n(&job->handing, 1, __ATOMIC_SEQ_CST) == 0) {
+
+        first = __atomic_load_n(&job->handed, __ATOMIC_SEQ_CST);
+
+        for (n = 0; first + n < rows; n++) {
+            if (!__atomic_load_n(&job->row_done[first + n],
+                                 __ATOMIC_SEQ_CST))
+            {
+                break;
+            }
+        }
+
+        if (n > 0) {
+            job->ready(job->ready_data, job->first_row + first, n);
+            __atomic_store_n(&job->handed, first + n, __ATOMIC_SEQ_CST);
+        }
+
+        __atomic_store_n(&job->handing, 0, __ATOMIC_SEQ_CST);
+
+        first = __atomic_load_n(&job->handed, __ATOMIC_SEQ_CST);
+
+        if (first >= rows
+            || !__atomic_load_n(&job->row_done[first], __ATOMIC_SEQ_CST))
+        {
+            return;
+        }
+    }
+}
+
+
 static void
 job_row_done(void *data, int row)
 {
     smallpt_job  *job = data;
 
-    (void) row;
     __atomic_fetch_add(&job->rows_done, 1, __ATOMIC_RELEASE);
+
+    if (job->ready != NULL) {
+        __atomic_store_n(&job->row_done[row - job->first_row], 1,
+                         __ATOMIC_SEQ_CST);
+        hand_rows(job);
+    }
 }
 
 
@@ -235,8 +283,23 @@ smallpt_job_init(smallpt_job *job, int width, int height, int spp,
     job->isa = smallpt_isa_best();
     job->stop = NULL;
     job->stop_data = NULL;
+    job->ready = NULL;
+    job->ready_data = NULL;
+    job->row_done = NULL;
+    job->handed = 0;
+    job->handing = 0;
 
     return SMALLPT_OK;
+}
+
+
+void
+smallpt_job_in_order(smallpt_job *job, unsigned char *row_done,
+    void (*ready)(void *data, int first_row, int rows), void *data)
+{
+    job->row_done = row_done;
+    job->ready = ready;
+    job->ready_data = data;
 }
 
 

@@ -99,6 +99,13 @@ typedef struct {
     /* optional, polled often (every bounce): non-zero cancels the job */
     int           (*stop)(void *data);
     void           *stop_data;
+
+    /* optional, see smallpt_job_in_order() */
+    void          (*ready)(void *data, int first_row, int rows);
+    void           *ready_data;
+    unsigned char  *row_done;   /* a flag a row of the band */
+    int             handed;     /* rows given to ready(); atomically */
+    int             handing;    /* a thread is in ready(); atomically */
 } smallpt_job;
 
 
@@ -118,6 +125,16 @@ int smallpt_job_init(smallpt_job *job, int width, int height, int spp,
  * Safe to call from many threads at once.
  */
 int smallpt_job_run(smallpt_job *job);
+
+/*
+ * Before the job runs: ready(data, first_row, rows) will be called with
+ * the rows of the band in order, top to bottom, each as soon as it and
+ * every row above it are rendered, so that they can be encoded and sent
+ * while the rest renders. It is called from the rendering threads, one
+ * call at a time. row_done holds one zeroed byte a row of the band.
+ */
+void smallpt_job_in_order(smallpt_job *job, unsigned char *row_done,
+    void (*ready)(void *data, int first_row, int rows), void *data);
 
 /* Asks every thread in smallpt_job_run() to stop; safe from any thread. */
 void smallpt_job_cancel(smallpt_job *job);

@@ -191,6 +191,113 @@ test_bands(void)
 }
 
 
+/* What the in-order callback saw. */
+typedef struct {
+    smallpt_job      *job;
+    smallpt_encoder  *enc;
+    unsigned char    *copy;     /* each row as it was when handed over */
+    int               next;     /* the row expected next */
+    int               calls;
+    int               inside;   /* calls in progress: never more than 1 */
+    int               bad;
+} in_order_log;
+
+
+static void
+rows_ready(void *data, int first, int rows)
+{
+    size_t         stride, at;
+    in_order_log  *log = data;
+
+    if (__atomic_add_fetch(&log->inside, 1, __ATOMIC_SEQ_CST) != 1) {
+        log->bad = 1;
+    }
+
+    if (first != log->next || rows < 1) {
+        log->bad = 1;
+    }
+
+    stride = smallpt_rgb_size(log->job->width, 1);
+    at = stride * (size_t) (first - log->job->first_row);
+
+    memcpy(log->copy + at, log->job->rgb + at, stride * (size_t) rows);
+
+    if (smallpt_encoder_rows(log->enc, log->job->rgb + at, rows)
+        != SMALLPT_OK)
+    {
+        log->bad = 1;
+    }
+
+    log->next = first + rows;
+    log->calls++;
+
+    __atomic_sub_fetch(&log->inside, 1, __ATOMIC_SEQ_CST);
+}
+
+
+/*
+ * Rows handed over in order while the job renders on many threads: each
+ * once, top to bottom, one call at a time, already final; fed to an
+ * encoder as they come, the bytes are those of the image encoded at once.
+ */
+static void
+test_in_order(void)
+{
+    int               rc, format, first, last;
+    size_t            size;
+    smallpt_buf       streamed = { NULL, 0, 0, 0 }, whole = { NULL, 0, 0, 0 };
+    smallpt_job       job;
+    in_order_log      log;
+    unsigned char    *rgb, *flags;
+
+    for (format = SMALLPT_FORMAT_PNG; format <= SMALLPT_FORMAT_PPM;
+         format++)
+    {
+        /* the whole image, then a band of it */
+        for (first = 0; first <= 40; first += 40) {
+            last = first == 0 ? 299 : 250;
+            size = smallpt_rgb_size(37, last - first + 1);
+
+            rgb = malloc(size);
+            flags = calloc(1, (size_t) (last - first + 1));
+
+            memset(&log, 0, sizeof(log));
+            log.job = &job;
+            log.copy = malloc(size);
+            log.next = first;
+            log.enc = smallpt_encoder_start(format, 37, last - first + 1,
+                                            &streamed, &rc);
+            CHECK(log.enc != NULL);
+
+            CHECK(smallpt_job_init(&job, 37, 300, 4, first, last, rgb)
+                  == SMALLPT_OK);
+            smallpt_job_in_order(&job, flags, rows_ready, &log);
+            CHECK(smallpt_render(&job, 7, NULL, NULL) == SMALLPT_OK);
+
+            CHECK_MSG(!log.bad, "rows %d-%d out of order or at once", first,
+                      last);
+            CHECK(log.next == last + 1);
+            CHECK(log.calls >= 1);
+            CHECK(memcmp(log.copy, rgb, size) == 0);
+            CHECK(smallpt_encoder_finish(log.enc) == SMALLPT_OK);
+
+            CHECK(smallpt_encode(format, rgb, 37, last - first + 1, &whole)
+                  == SMALLPT_OK);
+            CHECK_MSG(streamed.len == whole.len
+                      && memcmp(streamed.data, whole.data, whole.len) == 0,
+                      "%s rows %d-%d streamed differ",
+                      smallpt_format_name(format), first, last);
+
+            smallpt_buf_free(&streamed);
+            smallpt_buf_free(&whole);
+            free(log.copy);
+            free(flags);
+            free(rgb);
+        }
+    }
+}
+
+
 /* The renderers of this build round as smallpt.cpp (no FMA contraction). */
 static void
 test_exact_build(void)
@@ -396,6 +503,7 @@ main(void)
     test_exactness();
     test_isa_paths();
     test_bands();
+    test_in_order();
     test_exact_build();
     test_cancel();
     test_stop_callback();
