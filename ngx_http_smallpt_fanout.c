@@ -45,6 +45,14 @@ struct ngx_http_smallpt_fanout_s {
     ngx_msec_t                 slowest;     /* the slowest band's time */
     ngx_event_t                timer;
     ngx_http_smallpt_band_t   *failed;      /* the band that gave up */
+
+    /* streamed: bands go to the encoder in order, one task at a time */
+    ngx_thread_task_t          task;
+    ngx_uint_t                 next;        /* the first band not given */
+    int                        encode_first;
+    int                        encode_rows;
+
+    unsigned                   encoding:1;  /* the task is in the pool */
     unsigned                   finished:1;  /* answered or answering */
     unsigned                   timed_out:1;
     unsigned                   terminated:1;
@@ -60,6 +68,11 @@ static void ngx_http_smallpt_fanout_finish(ngx_http_request_t *r);
 static void ngx_http_smallpt_fanout_respond(ngx_http_request_t *r);
 static void ngx_http_smallpt_fanout_timeout(ngx_event_t *ev);
 static void ngx_http_smallpt_fanout_cleanup(void *data);
+static void ngx_http_smallpt_fanout_encode(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx);
+static void ngx_http_smallpt_fanout_encode_thread(void *data,
+    ngx_log_t *log);
+static void ngx_http_smallpt_fanout_encoded(ngx_event_t *ev);
 static ngx_int_t ngx_http_smallpt_band_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_smallpt_band_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
@@ -81,6 +94,7 @@ ngx_http_smallpt_fanout(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
     ngx_int_t                     rc;
     ngx_uint_t                    i, n;
     smallpt_query                *q, band;
+    ngx_pool_cleanup_t           *pcln;
     ngx_http_cleanup_t           *cln;
     ngx_http_smallpt_band_t      *b;
     ngx_http_smallpt_fanout_t    *fo;
@@ -127,6 +141,15 @@ ngx_http_smallpt_fanout(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
                       q->height, q->spp);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    /* a streamed answer's encoder and output, malloc()ed */
+    pcln = ngx_pool_cleanup_add(r->pool, 0);
+    if (pcln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    pcln->handler = ngx_http_smallpt_free_output;
+    pcln->data = ctx;
 
     cln = ngx_http_cleanup_add(r, 0);
     if (cln == NULL) {
@@ -184,6 +207,17 @@ ngx_http_smallpt_fanout(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
     ngx_add_timer(&fo->timer, slcf->time_limit);
 
     ctx->state = NGX_HTTP_SMALLPT_FANNING;
+
+    /* sent as the bands come, in order: the headers go now */
+    if (slcf->stream && r == r->main) {
+        if (ngx_http_smallpt_stream_prepare(r, ctx) != NGX_OK
+            || ngx_http_smallpt_stream_start(r, ctx) != NGX_OK)
+        {
+            /* the client cannot be written to: the bands are for nobody */
+            fo->failed = &fo->bands[0];
+            ngx_http_smallpt_fanout_finish(r);
+        }
+    }
 
     r->main->count++;
     r->write_event_handler = ngx_http_request_empty_handler;
@@ -331,6 +365,9 @@ ngx_http_smallpt_band_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
 
         if (fo->ndone == fo->nbands) {
             ngx_http_smallpt_fanout_finish(r);
+
+        } else {
+            ngx_http_smallpt_fanout_encode(r, ctx);
         }
 
         return NGX_OK;
@@ -366,6 +403,105 @@ ngx_http_smallpt_band_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
     ngx_http_smallpt_fanout_finish(r);
 
     return NGX_OK;
+}
+
+
+/*
+ * Streamed: the bands done in order since the last, to the encoder, in a
+ * pool thread; one task at a time, so the rows go in order.
+ */
+static void
+ngx_http_smallpt_fanout_encode(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx)
+{
+    ngx_uint_t                    k;
+    ngx_thread_task_t            *task;
+    ngx_http_smallpt_fanout_t    *fo;
+    ngx_http_smallpt_loc_conf_t  *slcf;
+
+    fo = ctx->fanout;
+
+    if (!ctx->streaming || fo->encoding || ctx->stream_rc != SMALLPT_OK) {
+        return;
+    }
+
+    for (k = fo->next; k < fo->nbands && fo->bands[k].done; k++) {
+        /* void */
+    }
+
+    if (k == fo->next) {
+        return;
+    }
+
+    fo->encode_first = fo->bands[fo->next].first_row;
+    fo->encode_rows = fo->bands[k - 1].last_row - fo->encode_first + 1;
+    fo->next = k;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_smallpt_module);
+
+    task = &fo->task;
+    task->ctx = ctx;
+    task->handler = ngx_http_smallpt_fanout_encode_thread;
+    task->event.data = r;
+    task->event.handler = ngx_http_smallpt_fanout_encoded;
+
+    if (ngx_thread_task_post(slcf->thread_pool, task) != NGX_OK) {
+        /* nginx has logged the overflow: this answer cannot go on */
+        ctx->stream_rc = SMALLPT_ENOMEM;
+        ctx->error = SMALLPT_ENOMEM;
+        return;
+    }
+
+    fo->encoding = 1;
+    r->main->blocked++;
+}
+
+
+static void
+ngx_http_smallpt_fanout_encode_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_smallpt_ctx_t  *ctx = data;
+
+    ngx_http_smallpt_stream_rows(ctx, ctx->fanout->encode_first,
+                                 ctx->fanout->encode_rows);
+}
+
+
+/* In the event loop: the rows are encoded; send them, encode the next. */
+static void
+ngx_http_smallpt_fanout_encoded(ngx_event_t *ev)
+{
+    ngx_connection_t           *c;
+    ngx_http_request_t         *r = ev->data;
+    ngx_http_smallpt_ctx_t     *ctx;
+    ngx_http_smallpt_fanout_t  *fo;
+
+    c = r->connection;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_smallpt_module);
+    fo = ctx->fanout;
+
+    ngx_http_set_log_request(c->log, r);
+
+    fo->encoding = 0;
+    r->main->blocked--;
+
+    if (fo->terminated) {
+        /* nginx's finalizer, waiting for this task */
+        r->write_event_handler(r);
+        ngx_http_run_posted_requests(c);
+        return;
+    }
+
+    ngx_http_smallpt_stream_flush(r, ctx);
+
+    if (fo->finished) {
+        ngx_http_smallpt_fanout_respond(r);
+
+    } else {
+        ngx_http_smallpt_fanout_encode(r, ctx);
+    }
+
+    ngx_http_run_posted_requests(c);
 }
 
 
@@ -440,6 +576,31 @@ ngx_http_smallpt_fanout_respond(ngx_http_request_t *r)
 
     if (fo->terminated) {
         ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    if (ctx->streaming) {
+        if (fo->failed == NULL && !fo->timed_out) {
+            ngx_http_smallpt_fanout_encode(r, ctx);
+        }
+
+        if (fo->encoding) {
+            /* its end calls this again */
+            return;
+        }
+
+        ctx->state = NGX_HTTP_SMALLPT_DONE;
+
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            r->keepalive = 0;
+        }
+
+        ngx_http_finalize_request(r,
+            ngx_http_smallpt_stream_end(r, ctx,
+                fo->timed_out ? "render time limit exceeded waiting for bands"
+                : fo->failed != NULL ? "a band of the image could not be "
+                                       "rendered"
+                : NULL));
         return;
     }
 
@@ -524,6 +685,8 @@ ngx_http_smallpt_fanout_cleanup(void *data)
     if (fo->timer.timer_set) {
         ngx_del_timer(&fo->timer);
     }
+
+    ngx_http_smallpt_stream_stop(ctx);
 
     /* the upstreams' own cleanups (run too) close the band connections */
     for (i = 0; i < fo->nbands; i++) {

@@ -156,7 +156,9 @@ ngx_int_t ngx_http_smallpt_stream_start(ngx_http_request_t *r,
 void ngx_http_smallpt_stream_flush(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
 ngx_int_t ngx_http_smallpt_stream_end(ngx_http_request_t *r,
-    ngx_http_smallpt_ctx_t *ctx);
+    ngx_http_smallpt_ctx_t *ctx, const char *failure);
+void ngx_http_smallpt_stream_rows(void *data, int first_row, int rows);
+void ngx_http_smallpt_free_output(void *data);
 void ngx_http_smallpt_stream_stop(ngx_http_smallpt_ctx_t *ctx);
 ngx_int_t ngx_http_smallpt_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *text);

@@ -31,7 +31,6 @@ static int ngx_http_smallpt_terminating(void *data);
 static void ngx_http_smallpt_task_done(ngx_event_t *ev);
 static void ngx_http_smallpt_timeout(ngx_event_t *ev);
 static void ngx_http_smallpt_cleanup(void *data);
-static void ngx_http_smallpt_free_output(void *data);
 static void ngx_http_smallpt_respond(ngx_http_request_t *r);
 static ngx_int_t ngx_http_smallpt_outcome(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
@@ -508,7 +507,7 @@ ngx_http_smallpt_cleanup(void *data)
 
 
 /* The encoder's output and state, malloc()ed: freed with the request. */
-static void
+void
 ngx_http_smallpt_free_output(void *data)
 {
     ngx_http_smallpt_ctx_t  *ctx = data;
@@ -556,7 +555,7 @@ ngx_http_smallpt_outcome(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
 {
     if (ctx->streaming) {
         /* the status is sent: the end, or a cut */
-        return ngx_http_smallpt_stream_end(r, ctx);
+        return ngx_http_smallpt_stream_end(r, ctx, NULL);
     }
 
     if (ctx->terminated) {

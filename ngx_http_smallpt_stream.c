@@ -23,8 +23,6 @@
 #define NGX_HTTP_SMALLPT_STREAM_TICK  50
 
 
-static void ngx_http_smallpt_stream_rows(void *data, int first_row,
-    int rows);
 static void ngx_http_smallpt_stream_tick(ngx_event_t *ev);
 static ngx_int_t ngx_http_smallpt_stream_send(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx, ngx_uint_t last);
@@ -76,8 +74,11 @@ ngx_http_smallpt_stream_prepare(ngx_http_request_t *r,
 }
 
 
-/* In a rendering thread, one at a time: the next rows, encoded. */
-static void
+/*
+ * In a pool thread, one at a time: the next rows, encoded (a render's, as
+ * they are handed over; a fan-out's, as its bands come in order).
+ */
+void
 ngx_http_smallpt_stream_rows(void *data, int first_row, int rows)
 {
     int                      rc;
@@ -167,7 +168,9 @@ ngx_http_smallpt_stream_tick(ngx_event_t *ev)
 
     ngx_http_smallpt_stream_flush(r, ctx);
 
-    if (ctx->state == NGX_HTTP_SMALLPT_RENDERING) {
+    if (ctx->state == NGX_HTTP_SMALLPT_RENDERING
+        || ctx->state == NGX_HTTP_SMALLPT_FANNING)
+    {
         ngx_add_timer(ev, NGX_HTTP_SMALLPT_STREAM_TICK);
     }
 }
@@ -192,7 +195,7 @@ ngx_http_smallpt_stream_flush(ngx_http_request_t *r,
  */
 ngx_int_t
 ngx_http_smallpt_stream_end(ngx_http_request_t *r,
-    ngx_http_smallpt_ctx_t *ctx)
+    ngx_http_smallpt_ctx_t *ctx, const char *failure)
 {
     u_char  *timing;
     size_t   len;
@@ -203,14 +206,21 @@ ngx_http_smallpt_stream_end(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (!ctx->stream_done || ctx->error != 0) {
+    if (failure == NULL && ctx->error != 0) {
+        failure = smallpt_strerror((int) ctx->error);
+    }
+
+    if (failure == NULL && !ctx->stream_done) {
+        failure = ctx->timed_out ? "render time limit exceeded"
+                                 : "the worker is stopping";
+    }
+
+    if (failure != NULL) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "smallpt: streamed %dx%d spp %d cut after %uz bytes: "
                       "%s", ctx->query.width, smallpt_query_rows(&ctx->query),
                       smallpt_effective_spp(ctx->query.spp), ctx->sent,
-                      ctx->error != 0 ? smallpt_strerror((int) ctx->error)
-                      : ctx->timed_out ? "render time limit exceeded"
-                      : "the worker is stopping");
+                      failure);
         return NGX_ERROR;
     }
 

@@ -282,3 +282,51 @@ smallpt: render time limit exceeded with 0 of 2 bands in, cancelling 64x48 spp 4
 --- no_error_log
 [alert]
 --- timeout: 3
+
+
+
+=== TEST 10: fanned out and streamed: chunked, bands in order, the same bytes
+--- http_config
+    upstream bands {
+        server 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        keepalive 8;
+    }
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        location / {
+            smallpt;
+            smallpt_render_threads 1;
+        }
+    }
+--- config
+    location = /streamed {
+        smallpt;
+        smallpt_stream on;
+        smallpt_fanout /band bands=7;
+    }
+    location = /buffered {
+        smallpt;
+    }
+    location = /band {
+        internal;
+        proxy_pass http://bands/;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+    }
+--- request eval
+["GET /buffered?spp=8&w=160&h=120", "GET /streamed?spp=8&w=160&h=120",
+ "GET /streamed?spp=8&w=160&h=120&format=ppm"]
+--- error_code eval
+[200, 200, 200]
+--- response_headers eval
+["!Transfer-Encoding", "Transfer-Encoding: chunked\n!Content-Length",
+ "Transfer-Encoding: chunked"]
+--- response_body_filters eval
+my $buffered;
+[[sub { $buffered = $_[0]; "buffered\n" }],
+ [sub { $_[0] eq $buffered ? "the same bytes\n" : "other bytes\n" }],
+ []]
+--- response_body eval
+["buffered\n", "the same bytes\n", Smallpt::reference("160x120_spp8.ppm")]
+--- no_error_log
+[error]
