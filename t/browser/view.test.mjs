@@ -551,7 +551,7 @@ test('the URL is the view: shared, reloaded, it renders the same',
 test('a 503 from a full pool: a countdown from Retry-After, then the render',
      async t => {
     // one render whose tasks fill the pool's queue (smallpt_render_threads
-    // 256): any other render is refused until it is cancelled
+    // 1024): any other render is refused until it is cancelled
     const hog = http.get(BASE + '/hog/?spp=1024&w=1024&h=768');
     hog.on('error', () => {});
     t.after(() => hog.destroy());
@@ -697,4 +697,34 @@ test('a response cut short or damaged is said to be, and not offered',
         }
         assert.deepEqual(log.errors, [], name);
     }
+});
+
+
+test('a response broken off mid-stream: incomplete, the rows so far shown',
+     async t => {
+    // nginx is sending the module's PNG slowly when the file shrinks
+    // under it: it closes the connection short of its Content-Length, as
+    // a streaming render that fails after its headers does
+    const file = path.join(PREFIX, 'slow/image.broken.png');
+    const png = await bytes('/?spp=8&w=160&h=120&format=png');
+    fs.writeFileSync(file, png);
+
+    const { page, log } = await open(t, '/slow/view?format=broken.png');
+    await page.waitForFunction(() => / [1-9]\d* of 120 rows$/.test(
+        document.getElementById('status').textContent),
+        { timeout: 10000, polling: 20 });
+    fs.truncateSync(file, 1000);
+
+    const s = await settled(page);
+    assert.equal(s.state, 'error');
+    assert.match(s.text, /^The image is incomplete: the response ended after \d+\.\d kB \(.+\)\. The server stopped the render, or the connection broke\.$/);
+    assert.equal(await page.$eval('#download', a => a.hidden), true);
+    const l = await look(page);
+    assert.ok(l.rows > 0 && l.rows < l.height && l.below,
+              `${l.rows} rows painted`);
+    assert.equal(samePixels(Buffer.from(l.rgba, 'base64'),
+                            reference('160x120_spp8.ppm'), l.rows), null);
+    // Chromium's own word for it
+    assert.deepEqual(log.errors, [
+        'Failed to load resource: net::ERR_CONTENT_LENGTH_MISMATCH']);
 });
