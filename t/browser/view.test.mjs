@@ -117,8 +117,8 @@ async function canvas(page) {
         for (let i = 0; i < d.length; i += 0x8000) {
             s += String.fromCharCode.apply(null, d.subarray(i, i + 0x8000));
         }
-        return { width: c.width, height: c.height, hidden: c.hidden,
-                 rgba: btoa(s) };
+        return { width: c.width, height: c.height,
+                 hidden: c.getClientRects().length === 0, rgba: btoa(s) };
     });
     c.rgba = Buffer.from(c.rgba, 'base64');
     return c;
@@ -132,7 +132,7 @@ function look(page) {
     return page.evaluate(() => {
         const state = document.getElementById('status').dataset.state;
         const c = document.getElementById('canvas');
-        if (c.hidden) {
+        if (c.getClientRects().length === 0) {     /* not shown */
             return { state, rows: 0, below: true, t: performance.now() };
         }
         const w = c.width, h = c.height;
@@ -484,7 +484,10 @@ test('a bad parameter: the 400\'s reason next to its field', async t => {
                 ? { text: reason, beside: true, invalid: 'true' }
                 : { text: '', beside: false, invalid: null }, query + ': ' + id);
         }
-        assert.equal(await page.$eval('#download', a => a.hidden), true);
+        // no picture, no link
+        assert.equal((await canvas(page)).hidden, true);
+        assert.equal(await page.$eval('#download',
+                                      a => a.getClientRects().length), 0);
         assert.deepEqual(unexpectedErrors(log), []);
     }
 });
@@ -621,8 +624,8 @@ test('the download link saves the image under Content-Disposition\'s name',
         const { page, context, log } = await open(t, location + 'view?' + query);
         await done(page);
         assert.deepEqual(await page.$eval('#download', a => [
-            a.hidden, a.download, a.textContent, a.href.slice(0, 5)]),
-            [false, name, 'Download ' + name, 'blob:']);
+            a.getClientRects().length > 0, a.download, a.textContent,
+            a.href.slice(0, 5)]), [true, name, 'Download ' + name, 'blob:']);
         const [saved, data] = await downloadFile(t, page, context);
         assert.equal(saved, name);
         // the bytes the server sent
@@ -686,7 +689,8 @@ test('a response cut short or damaged is said to be, and not offered',
         const s = await settled(page);
         assert.equal(s.state, 'error', name);
         assert.match(s.text, message, name);
-        assert.equal(await page.$eval('#download', a => a.hidden), true, name);
+        assert.equal(await page.$eval('#download',
+                                      a => a.getClientRects().length), 0, name);
         // what arrived is shown: the top of the picture
         const l = await look(page);
         if (painted) {
@@ -718,7 +722,8 @@ test('a response broken off mid-stream: incomplete, the rows so far shown',
     const s = await settled(page);
     assert.equal(s.state, 'error');
     assert.match(s.text, /^The image is incomplete: the response ended after \d+\.\d kB \(.+\)\. The server stopped the render, or the connection broke\.$/);
-    assert.equal(await page.$eval('#download', a => a.hidden), true);
+    assert.equal(await page.$eval('#download',
+                                  a => a.getClientRects().length), 0);
     const l = await look(page);
     assert.ok(l.rows > 0 && l.rows < l.height && l.below,
               `${l.rows} rows painted`);
