@@ -380,6 +380,7 @@ async function assertPaintsWhileStreaming(t, location, query, image) {
     const url = location.replace(/\/?$/, '/') + 'view?' + query;
     const { page, log } = await open(t, url);
     const partial = [];
+    const deadline = Date.now() + 120000;
     let last;
 
     for (;;) {
@@ -387,6 +388,7 @@ async function assertPaintsWhileStreaming(t, location, query, image) {
         if (last.state !== 'rendering') {
             break;
         }
+        assert.ok(Date.now() < deadline, `${url}: still rendering after 120 s`);
         if (last.rows > 0 && last.rows < last.height) {
             partial.push(last);
         }
