@@ -30,7 +30,7 @@ const browser = await puppeteer.launch({
 async function shot(url, name, ready) {
     const context = await browser.createBrowserContext();
     const page = await context.newPage();
-    await page.setViewport({ width: 860, height: 600 });
+    await page.setViewport({ width: 860, height: 530 });
     await page.goto(BASE + url, { waitUntil: 'load' });
     await page.waitForFunction(ready, { timeout: 120000, polling: 20 });
     const file = new URL(name, DOCS);
