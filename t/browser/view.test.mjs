@@ -561,20 +561,23 @@ test('the URL is the view: shared, reloaded, it renders the same',
 
 test('a 503 from a full pool: a countdown from Retry-After, then the render',
      async t => {
-    // one render whose tasks fill the pool's queue (smallpt_render_threads
-    // 1024): any other render is refused until it is cancelled
-    const hog = http.get(BASE + '/hog/?spp=1024&w=1024&h=768');
-    hog.on('error', () => {});
-    t.after(() => hog.destroy());
-
+    // long renders (/hog/, smallpt_render_threads 1024) until the pool's
+    // threads are busy and its queue is full: a render is refused at once.
+    // A probe that is not refused waits in the queue: it is dropped.
+    const hogs = [];
+    t.after(() => hogs.forEach(h => h.destroy()));
     let full = null;
-    for (let i = 0; i < 50 && !full; i++) {
-        const res = await fetch(BASE + '/full/?spp=4&w=8&h=8');
-        await res.arrayBuffer();
-        if (res.status === 503) {
-            full = res;
-        } else {
-            await sleep(100);
+    for (let i = 0; i < 10 && !full; i++) {
+        const hog = http.get(BASE + '/hog/?spp=1024&w=1024&h=768');
+        hog.on('error', () => {});
+        hogs.push(hog);
+        await sleep(200);
+        const probe = await fetch(BASE + '/full/?spp=4&w=8&h=8',
+                                  { signal: AbortSignal.timeout(500) })
+                          .catch(() => null);
+        if (probe && probe.status === 503) {
+            await probe.arrayBuffer();
+            full = probe;
         }
     }
     assert.ok(full, 'the pool never became full');
@@ -594,7 +597,7 @@ test('a 503 from a full pool: a countdown from Retry-After, then the render',
         { timeout: 2500, polling: 20 }, busy + 'Retrying in 1 s\u2026');
 
     // the pool frees up: the page tries again by itself and renders
-    hog.destroy();
+    hogs.forEach(h => h.destroy());
     await done(page, 30000);
     await assertPicture(page, reference('64x48_spp4.ppm'));
     const renders = log.requests.filter(u => u.startsWith(BASE + '/full/?'));
