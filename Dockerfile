@@ -98,6 +98,8 @@ RUN want=$(cat /tmp/debs/nginx-version) \
 
 COPY nginx.conf /usr/local/share/smallpt/
 COPY scripts/serve /usr/local/share/smallpt/scripts/
+# the viewer page at /view: scripts/serve links html/ into nginx's prefix
+COPY html/view.html /usr/local/share/smallpt/html/
 
 # the module and the program are the packages' (dpkg -S); the package
 # enabled the module, and it loads into this nginx (the version check

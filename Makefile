@@ -3,6 +3,8 @@
 #   make             the smallpt program and the nginx module
 #   make run         serve nginx.conf on port 9000 (installs what is missing)
 #   make test        every test (installs what is missing)
+#   make browser-test   the viewer page in Chromium (installs what is missing)
+#   make view-screenshots  docs/view-*.png, the page mid-render and finished
 #   make bench       render speed; REF=path/to/smallpt.cpp-binary compares
 #   make load-test   load, aborted clients and reloads, with figures
 #   make sanitize    the tracer's tests under ASan and UBSan
@@ -57,6 +59,11 @@ TEST_PKGS    := perl libtest-base-perl coreutils clang curl
 # the Debian packages: these, then debian/control's Build-Depends
 DEB_PKGS     := dpkg-dev lintian
 DEB_DIR      := build/deb
+# the viewer page's tests: Debian's Chromium, and Node.js with npm unless
+# npm is there already (e.g. with a Node.js from elsewhere)
+BROWSER_PKGS := chromium $(if $(shell command -v npm),,nodejs npm)
+# puppeteer-core and what it needs, from t/browser/package-lock.json
+NODE_MODULES := t/browser/node_modules/.package-lock.json
 
 ifeq ($(abspath $(NGINX_SRC)),/usr/share/nginx/src)
   # Debian's nginx-dev: configure as Debian's nginx was, build the module
@@ -82,7 +89,8 @@ MODULE       := $(NGINX_TREE)/objs/ngx_http_smallpt_module.so
 .PHONY: all tracer module run test check unit cli-test http-test \
         config-test exact-test cluster stream-test bench bench-fanout \
         load-test valgrind-test docker docker-test deps clean \
-        man-test version-test deb deb-test
+        man-test version-test deb deb-test \
+        browser-test browser-check view-screenshots
 
 all: tracer module
 
@@ -140,11 +148,11 @@ run:
 	    scripts/serve $(BUILD)/run $(MODULE)
 
 test:
-	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS) $(TEST_PKGS)
+	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS) $(TEST_PKGS) $(BROWSER_PKGS)
 	$(MAKE) check
 
 check: unit cli-test http-test config-test exact-test cluster stream-test \
-       man-test version-test
+       man-test version-test browser-check
 
 config-test: $(NGINX_TREE)/objs/Makefile
 	scripts/config-test $(NGINX_TREE)
@@ -178,6 +186,25 @@ http-test: $(MODULE) $(FAILALLOC)
 $(FAILALLOC): t/lib/failalloc.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Wall -Wextra -shared -fPIC -o $@ $< -ldl
+
+# the viewer page (html/view.html) in Debian's Chromium, headless, driven
+# by puppeteer-core: scripts/browser-test serves nginx.conf on a free port
+browser-test:
+	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS) $(BROWSER_PKGS)
+	$(MAKE) browser-check
+
+browser-check: $(MODULE) $(BUILD)/smallpt $(NODE_MODULES)
+	SMALLPT=$(BUILD)/smallpt \
+	    scripts/browser-test $(BUILD)/browser-test $(NGINX_BIN) $(MODULE)
+
+view-screenshots: $(MODULE) $(BUILD)/smallpt $(NODE_MODULES)
+	SMALLPT=$(BUILD)/smallpt \
+	    scripts/browser-test $(BUILD)/browser-test $(NGINX_BIN) $(MODULE) \
+	    t/browser/screenshots.mjs
+
+$(NODE_MODULES): t/browser/package.json t/browser/package-lock.json
+	cd t/browser && npm ci --no-audit --no-fund
+	touch $@
 
 docker:
 	docker build --network=host -t smallpt .
@@ -234,7 +261,7 @@ bench: $(BUILD)/smallpt $(MODULE)
 	scripts/bench-http $(NGINX_BIN) $(MODULE) $(REF)
 
 clean:
-	rm -rf $(BUILD) t/servroot
+	rm -rf $(BUILD) t/servroot t/browser/node_modules
 
 
 # fuzzing (make fuzz) and the sanitizer build of the tracer's tests
