@@ -11,7 +11,8 @@
 #   make valgrind-test  the HTTP tests with nginx under valgrind
 #   make docker      the container image, tagged smallpt (needs Docker)
 #   make docker-test build it as smallpt:test, run it, test it over HTTP
-#   make fuzz        libFuzzer on the parsers and encoders, FUZZ_SECONDS each
+#   make fuzz        libFuzzer on the parsers and encoders, FUZZ_SECONDS (30)
+#                    each; make fuzz FUZZ_SECONDS=600 for the long run
 #   make deb         the Debian packages, in build/deb, checked by lintian
 #   make deb-test    install them in a clean container, render, purge
 #   make clean
@@ -55,7 +56,8 @@ MODULE_SRCS  := config ngx_http_smallpt_module.h ngx_http_smallpt_module.c \
 
 # Debian/Ubuntu packages each target needs (scripts/need installs them)
 BUILD_PKGS   := gcc make libc6-dev libpng-dev zlib1g-dev
-TEST_PKGS    := perl libtest-base-perl coreutils clang curl
+TEST_PKGS    := perl libtest-base-perl coreutils clang curl python3 \
+                python3-yaml
 # the Debian packages: these, then debian/control's Build-Depends
 DEB_PKGS     := dpkg-dev lintian
 DEB_DIR      := build/deb
@@ -71,8 +73,13 @@ ifeq ($(abspath $(NGINX_SRC)),/usr/share/nginx/src)
   NGINX_PKGS   := nginx-dev nginx
   NGINX_BIN    ?= /usr/sbin/nginx
   NGINX_GOAL   := modules
-  NGINX_FLAGS   = $(shell bash -c '. $(NGINX_SRC)/conf_flags && \
+  NGINX_FLAGS   = $(shell bash -c '. $(NGINX_SRC)/conf_flags 2>/dev/null && \
                                    echo "$${NGX_CONF_FLAGS[@]}"')
+  NGINX_MISSING = Debian's nginx-dev is not installed (no $(NGINX_SRC)). \
+                  Install it with \`make deps\` (or: sudo apt-get install \
+                  nginx-dev nginx; Ubuntu has it from 24.04 on), or build \
+                  against an nginx source tree: \
+                  make NGINX_SRC=/path/to/nginx-1.28.0
 else
   # any nginx source tree: build nginx itself too, for the tests
   NGINX_TREE   := $(BUILD)/$(notdir $(abspath $(NGINX_SRC)))
@@ -81,14 +88,20 @@ else
   NGINX_GOAL   := build
   NGINX_FLAGS  := --with-threads --with-compat --with-debug \
                   --with-http_stub_status_module
+  NGINX_MISSING = NGINX_SRC=$(NGINX_SRC) is not an nginx source tree (no \
+                  configure or auto/configure there): give a release \
+                  tarball's directory or a git checkout of nginx
 endif
 
-# the module built against NGINX_SRC; `make module` also copies it to build/
+# the module built against NGINX_SRC, and its copy in $(BUILD)/ that `make
+# module` and the tests leave there (README's commands name that one)
 MODULE       := $(NGINX_TREE)/objs/ngx_http_smallpt_module.so
+MODULE_COPY  := $(BUILD)/ngx_http_smallpt_module.so
 
 .PHONY: all tracer module run test check unit cli-test http-test \
-        config-test exact-test cluster stream-test bench bench-fanout \
-        load-test valgrind-test docker docker-test deps clean \
+        harness-test config-test readme-test s-yaml-test exact-test \
+        cluster stream-test bench bench-fanout \
+        load-test valgrind-test docker docker-test deps clean nginx-src \
         man-test version-test deb deb-test \
         browser-test browser-check view-screenshots
 
@@ -96,8 +109,10 @@ all: tracer module
 
 tracer: $(BUILD)/smallpt $(BUILD)/libsmallpt.a
 
-module: $(MODULE)
-	cp $(MODULE) $(BUILD)/ngx_http_smallpt_module.so
+module: $(MODULE_COPY)
+
+$(MODULE_COPY): $(MODULE)
+	cp $(MODULE) $@
 
 
 # the tracer: a static library and the smallpt program
@@ -120,7 +135,12 @@ $(BUILD)/test_%: tracer/tests/test_%.c tracer/tests/check.h \
 
 # the nginx module, built by nginx's own build system in a copy of its tree
 
-$(NGINX_TREE)/objs/Makefile: config
+# a clear message instead of cp's when there is no nginx source to build with
+nginx-src:
+	@[ -f $(NGINX_SRC)/configure ] || [ -f $(NGINX_SRC)/auto/configure ] || \
+	    { echo "make: $(NGINX_MISSING)" >&2; exit 1; }
+
+$(NGINX_TREE)/objs/Makefile: config | nginx-src
 	rm -rf $(NGINX_TREE)
 	mkdir -p $(NGINX_TREE)
 	cp -a $(NGINX_SRC)/. $(NGINX_TREE)/
@@ -151,8 +171,9 @@ test:
 	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS) $(TEST_PKGS) $(BROWSER_PKGS)
 	$(MAKE) check
 
-check: unit cli-test http-test config-test exact-test cluster stream-test \
-       man-test version-test browser-check
+check: unit cli-test http-test harness-test config-test readme-test \
+       s-yaml-test exact-test cluster stream-test man-test version-test \
+       browser-check
 
 config-test: $(NGINX_TREE)/objs/Makefile
 	scripts/config-test $(NGINX_TREE)
@@ -176,9 +197,9 @@ version-test:
 	@v=$$(scripts/check-version) && \
 	    echo "version-test: $$v in tracer/smallpt.h and debian/changelog"
 
-http-test: $(MODULE) $(FAILALLOC)
+http-test: $(MODULE_COPY) $(FAILALLOC)
 	TEST_NGINX_BINARY=$(NGINX_BIN) \
-	TEST_NGINX_LOAD_MODULES=$(abspath $(MODULE)) \
+	TEST_NGINX_LOAD_MODULES=$(abspath $(MODULE_COPY)) \
 	TEST_SMALLPT_FAILALLOC=$(abspath $(FAILALLOC)) \
 	    prove -I t/lib t/
 
@@ -186,6 +207,20 @@ http-test: $(MODULE) $(FAILALLOC)
 $(FAILALLOC): t/lib/failalloc.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Wall -Wextra -shared -fPIC -o $@ $< -ldl
+
+# the in-repo Test::Nginx::Socket harness's own tests, on plain nginx
+# (with NGINX_SRC, $(MODULE)'s rule builds that nginx too)
+harness-test: $(MODULE)
+	TEST_NGINX_BINARY=$(NGINX_BIN) prove -I t/lib t/lib/selftest.t
+
+# README's nginx configurations pass `nginx -t` with the module; its
+# log_format is the container's
+readme-test: $(MODULE_COPY)
+	scripts/readme-test $(NGINX_BIN) $(MODULE_COPY)
+
+# s.yaml agrees with itself, nginx.conf and the Dockerfile
+s-yaml-test:
+	scripts/check-s-yaml s.yaml
 
 # the viewer page (html/view.html) in Debian's Chromium, headless, driven
 # by puppeteer-core: scripts/browser-test serves nginx.conf on a free port
@@ -258,7 +293,7 @@ load-test: $(MODULE)
 
 bench: $(BUILD)/smallpt $(MODULE)
 	scripts/bench $(BUILD)/smallpt $(REF)
-	scripts/bench-http $(NGINX_BIN) $(MODULE) $(REF)
+	SMALLPT=$(BUILD)/smallpt scripts/bench-http $(NGINX_BIN) $(MODULE) $(REF)
 
 clean:
 	rm -rf $(BUILD) t/servroot t/browser/node_modules

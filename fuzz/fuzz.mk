@@ -3,8 +3,10 @@
 #   make -f fuzz/fuzz.mk fuzz-build
 #
 #   make fuzz-build          build/fuzz/fuzz_query, fuzz_ppm, fuzz_png
-#   make fuzz                run each for $(FUZZ_SECONDS) s on a copy of its
-#                            seed corpus; fails on any finding
+#   make fuzz                run each for $(FUZZ_SECONDS) s (default 30, a
+#                            short run) on a copy of its seed corpus; fails
+#                            on any finding
+#   make fuzz FUZZ_SECONDS=600   the long run, 10 minutes each
 #   make -j2 fuzz            the same, two at a time
 #   make fuzz-query          one of them (also fuzz-ppm, fuzz-png)
 #
@@ -16,7 +18,7 @@ FUZZ_GOAL := $(.DEFAULT_GOAL)
 
 FUZZ_CC        ?= clang
 FUZZ_DIR       ?= $(or $(BUILD),build)/fuzz
-FUZZ_SECONDS   ?= 600
+FUZZ_SECONDS   ?= 30
 FUZZ_SAN       := address,undefined
 FUZZ_CFLAGS    ?= -g -O1
 FUZZ_STD       := -std=c99 -Wall -Wextra -Wpedantic -pthread

@@ -1,5 +1,6 @@
 # The rest of the HTTP interface, from the container (scripts/docker-test):
-# health, bad requests, methods, HEAD, conditional requests, other paths.
+# health, bad requests, methods, HEAD, conditional requests, other paths,
+# cache headers.
 # No nginx is started here; see 001-render.t.
 
 use Test::Nginx::Socket 'no_plan';
@@ -117,3 +118,26 @@ GET /image.png
 --- error_code: 404
 --- response_body
 not found; GET /?spp=16 renders
+
+
+
+=== TEST 11: images may be kept for good (nginx.conf: expires max, immutable)
+--- request eval
+["HEAD /?spp=8&w=160&h=120", "GET /?spp=4&w=64&h=48&format=ppm"]
+--- more_headers eval
+["", "If-None-Match: \"smallpt1.0.0-64x48-4spp-ppm\""]
+--- error_code eval
+[200, 304]
+--- response_headers eval
+["Cache-Control: max-age=315360000, immutable\nExpires: Thu, 31 Dec 2037 23:55:55 GMT",
+ "Cache-Control: max-age=315360000, immutable\nExpires: Thu, 31 Dec 2037 23:55:55 GMT"]
+
+
+
+=== TEST 12: errors may not: no Cache-Control on 400, 404 or 405
+--- request eval
+["GET /?spp=3", "GET /image.png", "POST /?spp=4\nhello"]
+--- error_code eval
+[400, 404, 405]
+--- response_headers eval
+["!Cache-Control\n!Expires", "!Cache-Control\n!Expires", "!Cache-Control\n!Expires"]

@@ -259,7 +259,8 @@ sub expand_env_in_text ($$$) {
         my $var = $1;
         if ($var =~ /^TEST_NGINX_RAND_PORT_\d+$/) {
             $rand_ports->{$var} //= do {
-                my %used = map { $_ => 1 } $ServerPort, values %$rand_ports;
+                my %used = map { $_ => 1 } $ServerPort,
+                    grep { defined } values %$rand_ports;
                 my $p;
                 for (1 .. 1000) {
                     $p = 1985 + int rand(65535 - 1985);
