@@ -125,7 +125,7 @@ not found; GET /?spp=16 renders
 --- request eval
 ["HEAD /?spp=8&w=160&h=120", "GET /?spp=4&w=64&h=48&format=ppm"]
 --- more_headers eval
-["", "If-None-Match: \"smallpt1.0.0-64x48-4spp-ppm\""]
+["", "If-None-Match: \"smallpt1.1.0-64x48-4spp-ppm\""]
 --- error_code eval
 [200, 304]
 --- response_headers eval
