@@ -88,31 +88,16 @@ static ngx_str_t  ngx_http_smallpt_no_peer = ngx_string("no server");
 ngx_int_t
 ngx_http_smallpt_fanout(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
 {
-    int                           rows, *first;
-    size_t                        size;
-    u_char                       *rgb;
+    int                          *first;
     ngx_int_t                     rc;
     ngx_uint_t                    i, n;
     smallpt_query                *q, band;
-    ngx_pool_cleanup_t           *pcln;
-    ngx_http_cleanup_t           *cln;
     ngx_http_smallpt_band_t      *b;
     ngx_http_smallpt_fanout_t    *fo;
     ngx_http_smallpt_loc_conf_t  *slcf;
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_smallpt_module);
     q = &ctx->query;
-
-    rows = smallpt_query_rows(q);
-    size = smallpt_rgb_size(q->width, rows);
-    ctx->out.limit = smallpt_max_size(q->format, q->width, rows);
-
-    if (size == 0 || ctx->out.limit == 0) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "smallpt: %dx%d is too large to render", q->width,
-                      rows);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
 
     fo = ngx_pcalloc(r->pool, sizeof(ngx_http_smallpt_fanout_t));
     if (fo == NULL) {
@@ -123,41 +108,17 @@ ngx_http_smallpt_fanout(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
 
     first = ngx_palloc(r->pool, (n + 1) * sizeof(int));
     fo->bands = ngx_pcalloc(r->pool, n * sizeof(ngx_http_smallpt_band_t));
-    rgb = ngx_palloc(r->pool, size);
 
-    if (first == NULL || fo->bands == NULL || rgb == NULL) {
+    if (first == NULL || fo->bands == NULL
+        || ngx_http_smallpt_image(r, ctx) != NGX_OK
+        || ngx_http_smallpt_cleanups(r, ctx, ngx_http_smallpt_fanout_cleanup)
+           != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     /* bands of about the same render time: the glass costs more */
     fo->nbands = (ngx_uint_t) smallpt_bands(q->height, (int) n, first);
-
-    if (smallpt_job_init(&ctx->job, q->width, q->height, q->spp,
-                         q->first_row, q->last_row, rgb)
-        != SMALLPT_OK)
-    {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "smallpt: cannot render %dx%d spp %d", q->width,
-                      q->height, q->spp);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /* a streamed answer's encoder and output, malloc()ed */
-    pcln = ngx_pool_cleanup_add(r->pool, 0);
-    if (pcln == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    pcln->handler = ngx_http_smallpt_free_output;
-    pcln->data = ctx;
-
-    cln = ngx_http_cleanup_add(r, 0);
-    if (cln == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    cln->handler = ngx_http_smallpt_fanout_cleanup;
-    cln->data = ctx;
 
     ctx->fanout = fo;
 

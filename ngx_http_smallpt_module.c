@@ -36,6 +36,8 @@ static ngx_int_t ngx_http_smallpt_render_time_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_smallpt_fanout_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_smallpt_value(ngx_http_variable_value_t *v,
+    u_char *p, size_t len);
 static ngx_int_t ngx_http_smallpt_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_smallpt_init(ngx_conf_t *cf);
 static void *ngx_http_smallpt_create_main_conf(ngx_conf_t *cf);
@@ -725,12 +727,7 @@ ngx_http_smallpt_variable(ngx_http_request_t *r,
         v->len = ngx_sprintf(p, "%i", n) - p;
     }
 
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-    v->data = p;
-
-    return NGX_OK;
+    return ngx_http_smallpt_value(v, p, v->len);
 }
 
 
@@ -753,16 +750,11 @@ ngx_http_smallpt_render_time_variable(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    v->len = ngx_sprintf(p, "%.3f",
-                         ngx_http_smallpt_ms(&ctx->started_at,
-                                             &ctx->finished_at) / 1000)
-             - p;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-    v->data = p;
-
-    return NGX_OK;
+    return ngx_http_smallpt_value(v, p,
+               ngx_sprintf(p, "%.3f",
+                           ngx_http_smallpt_ms(&ctx->started_at,
+                                               &ctx->finished_at) / 1000)
+               - p);
 }
 
 
@@ -804,6 +796,15 @@ ngx_http_smallpt_fanout_variable(ngx_http_request_t *r,
         v->len = ngx_sprintf(p, "%M.%03M", ms / 1000, ms % 1000) - p;
     }
 
+    return ngx_http_smallpt_value(v, p, v->len);
+}
+
+
+/* A variable's value: len bytes at p. */
+static ngx_int_t
+ngx_http_smallpt_value(ngx_http_variable_value_t *v, u_char *p, size_t len)
+{
+    v->len = len;
     v->valid = 1;
     v->no_cacheable = 0;
     v->not_found = 0;

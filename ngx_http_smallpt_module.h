@@ -158,7 +158,10 @@ void ngx_http_smallpt_stream_flush(ngx_http_request_t *r,
 ngx_int_t ngx_http_smallpt_stream_end(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx, const char *failure);
 void ngx_http_smallpt_stream_rows(void *data, int first_row, int rows);
-void ngx_http_smallpt_free_output(void *data);
+ngx_int_t ngx_http_smallpt_image(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx);
+ngx_int_t ngx_http_smallpt_cleanups(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx, ngx_http_cleanup_pt terminated);
 void ngx_http_smallpt_stream_stop(ngx_http_smallpt_ctx_t *ctx);
 ngx_int_t ngx_http_smallpt_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *text);

@@ -31,6 +31,7 @@ static int ngx_http_smallpt_terminating(void *data);
 static void ngx_http_smallpt_task_done(ngx_event_t *ev);
 static void ngx_http_smallpt_timeout(ngx_event_t *ev);
 static void ngx_http_smallpt_cleanup(void *data);
+static void ngx_http_smallpt_free_output(void *data);
 static void ngx_http_smallpt_respond(ngx_http_request_t *r);
 static ngx_int_t ngx_http_smallpt_outcome(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
@@ -66,8 +67,6 @@ ngx_int_t
 ngx_http_smallpt_schedule(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
 {
     ngx_int_t                     rc;
-    ngx_http_cleanup_t           *cln;
-    ngx_pool_cleanup_t           *pcln;
     ngx_http_smallpt_page_t      *page;
     ngx_http_smallpt_loc_conf_t  *slcf;
 
@@ -78,22 +77,11 @@ ngx_http_smallpt_schedule(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* the encoders' output, malloc()ed in a pool thread */
-    pcln = ngx_pool_cleanup_add(r->pool, 0);
-    if (pcln == NULL) {
+    if (ngx_http_smallpt_cleanups(r, ctx, ngx_http_smallpt_cleanup)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    pcln->handler = ngx_http_smallpt_free_output;
-    pcln->data = ctx;
-
-    cln = ngx_http_cleanup_add(r, 0);
-    if (cln == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    cln->handler = ngx_http_smallpt_cleanup;
-    cln->data = ctx;
 
     ctx->page = page;
     ctx->pool = slcf->pool;
@@ -126,6 +114,83 @@ ngx_http_smallpt_schedule(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
     r->read_event_handler = ngx_http_test_reading;
 
     return NGX_DONE;
+}
+
+
+/*
+ * The pixels of the image or band ctx->query describes, from the request's
+ * pool, and the job that renders them; the encoded image's size limit.
+ */
+ngx_int_t
+ngx_http_smallpt_image(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
+{
+    int             rows;
+    size_t          size;
+    u_char         *rgb;
+    smallpt_query  *q;
+
+    q = &ctx->query;
+
+    /* the limits were checked against these sizes at configuration */
+    rows = smallpt_query_rows(q);
+    size = smallpt_rgb_size(q->width, rows);
+    ctx->out.limit = smallpt_max_size(q->format, q->width, rows);
+
+    if (size == 0 || ctx->out.limit == 0) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "smallpt: %dx%d is too large to render", q->width,
+                      rows);
+        return NGX_ERROR;
+    }
+
+    rgb = ngx_palloc(r->pool, size);
+    if (rgb == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (smallpt_job_init(&ctx->job, q->width, q->height, q->spp,
+                         q->first_row, q->last_row, rgb)
+        != SMALLPT_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "smallpt: cannot render %dx%d spp %d", q->width,
+                      q->height, q->spp);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * What a render leaves to clean: the encoder and its output, malloc()ed,
+ * with the request's pool; and `terminated`, run if the request ends
+ * early (client gone, shutdown).
+ */
+ngx_int_t
+ngx_http_smallpt_cleanups(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx,
+    ngx_http_cleanup_pt terminated)
+{
+    ngx_http_cleanup_t  *cln;
+    ngx_pool_cleanup_t  *pcln;
+
+    pcln = ngx_pool_cleanup_add(r->pool, 0);
+    if (pcln == NULL) {
+        return NGX_ERROR;
+    }
+
+    pcln->handler = ngx_http_smallpt_free_output;
+    pcln->data = ctx;
+
+    cln = ngx_http_cleanup_add(r, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = terminated;
+    cln->data = ctx;
+
+    return NGX_OK;
 }
 
 
@@ -173,9 +238,6 @@ ngx_http_smallpt_page_cleanup(void *data)
 static ngx_int_t
 ngx_http_smallpt_post(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
 {
-    int                           rows;
-    size_t                        size;
-    u_char                       *rgb;
     ngx_int_t                     i, room, tasks;
     smallpt_query                *q;
     ngx_thread_task_t            *task;
@@ -202,36 +264,11 @@ ngx_http_smallpt_post(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
         tasks = room;
     }
 
-    rgb = NULL;
-
     if (ctx->encode_only) {
         goto post;
     }
 
-    /* the limits were checked against these sizes at configuration */
-    rows = smallpt_query_rows(q);
-    size = smallpt_rgb_size(q->width, rows);
-    ctx->out.limit = smallpt_max_size(q->format, q->width, rows);
-
-    if (size == 0 || ctx->out.limit == 0) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "smallpt: %dx%d is too large to render", q->width,
-                      rows);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rgb = ngx_palloc(r->pool, size);
-    if (rgb == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (smallpt_job_init(&ctx->job, q->width, q->height, q->spp,
-                         q->first_row, q->last_row, rgb)
-        != SMALLPT_OK)
-    {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "smallpt: cannot render %dx%d spp %d", q->width,
-                      q->height, q->spp);
+    if (ngx_http_smallpt_image(r, ctx) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -285,8 +322,8 @@ post:
     }
 
     if (ctx->pending == 0) {
-        if (rgb != NULL) {
-            ngx_pfree(r->pool, rgb);
+        if (!ctx->encode_only) {
+            ngx_pfree(r->pool, ctx->job.rgb);
         }
 
         /* nginx's line is this refusal's one line in the error log */
@@ -507,7 +544,7 @@ ngx_http_smallpt_cleanup(void *data)
 
 
 /* The encoder's output and state, malloc()ed: freed with the request. */
-void
+static void
 ngx_http_smallpt_free_output(void *data)
 {
     ngx_http_smallpt_ctx_t  *ctx = data;
