@@ -100,7 +100,7 @@ MODULE_COPY  := $(BUILD)/ngx_http_smallpt_module.so
 
 .PHONY: all tracer module run test check unit cli-test http-test \
         harness-test config-test readme-test s-yaml-test exact-test \
-        cluster stream-test bench bench-fanout \
+        cluster stream-test bench bench-fanout bench-stream \
         load-test valgrind-test docker docker-test deps clean nginx-src \
         man-test version-test deb deb-test \
         browser-test browser-check view-screenshots
@@ -281,6 +281,11 @@ stream-test: $(MODULE)
 cluster: $(MODULE)
 	@scripts/need curl perl
 	scripts/cluster $(NGINX_BIN) $(MODULE)
+
+# what streaming costs a render: buffered and streamed, the same request
+bench-stream: $(MODULE)
+	@scripts/need curl
+	scripts/bench-stream $(NGINX_BIN) $(MODULE)
 
 # fan-out's cost against a local render, and how even its bands are
 bench-fanout: $(MODULE)
