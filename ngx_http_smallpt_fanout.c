@@ -183,9 +183,11 @@ ngx_http_smallpt_fanout(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
     r->main->count++;
     r->write_event_handler = ngx_http_request_empty_handler;
 
-    /* a client that goes away ends the subrequests, and the band servers
-     * see their connections close */
-    r->read_event_handler = ngx_http_test_reading;
+    /*
+     * a client that goes away ends the subrequests, and the band servers
+     * see their connections close
+     */
+    ngx_http_smallpt_watch_client(r);
 
     return NGX_DONE;
 }

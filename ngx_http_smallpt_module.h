@@ -160,6 +160,7 @@ ngx_int_t ngx_http_smallpt_stream_end(ngx_http_request_t *r,
 void ngx_http_smallpt_stream_rows(void *data, int first_row, int rows);
 ngx_int_t ngx_http_smallpt_image(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
+void ngx_http_smallpt_watch_client(ngx_http_request_t *r);
 ngx_int_t ngx_http_smallpt_cleanups(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx, ngx_http_cleanup_pt terminated);
 void ngx_http_smallpt_stream_stop(ngx_http_smallpt_ctx_t *ctx);

@@ -110,10 +110,29 @@ ngx_http_smallpt_schedule(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
 
     r->write_event_handler = ngx_http_smallpt_respond;
 
-    /* notice a client that goes away, and cancel the render then */
-    r->read_event_handler = ngx_http_test_reading;
+    ngx_http_smallpt_watch_client(r);
 
     return NGX_DONE;
+}
+
+
+/*
+ * While a render runs for r: a client that goes away is noticed, and its
+ * render cancelled. It may have gone before this handler was set, its end
+ * already reported to another (the kernel says it once): look at once.
+ */
+void
+ngx_http_smallpt_watch_client(ngx_http_request_t *r)
+{
+    ngx_event_t  *rev;
+
+    r->read_event_handler = ngx_http_test_reading;
+
+    rev = r->connection->read;
+
+    if ((rev->pending_eof || rev->ready) && !rev->posted) {
+        ngx_post_event(rev, &ngx_posted_events);
+    }
 }
 
 
