@@ -399,6 +399,13 @@ ngx_http_smallpt_next(ngx_http_smallpt_page_t *page)
             ctx->state = NGX_HTTP_SMALLPT_DONE;
             r->write_event_handler = ngx_http_request_empty_handler;
             ngx_http_finalize_request(r, rc);
+            continue;
+        }
+
+        if (ctx->job.ready != NULL
+            && ngx_http_smallpt_stream_start(r, ctx) != NGX_OK)
+        {
+            smallpt_job_cancel(&ctx->job);
         }
     }
 }
