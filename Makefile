@@ -34,12 +34,12 @@ TRACER_LIBS  := -lpng -lz -lm
 
 TRACER_SRCS  := tracer/render.c tracer/trace_scalar.c tracer/trace_avx2.c \
                 tracer/trace_avx512.c tracer/encode.c tracer/request.c \
-                tracer/cpus.c
+                tracer/cpus.c tracer/metrics.c
 TRACER_OBJS  := $(TRACER_SRCS:tracer/%.c=$(BUILD)/tracer/%.o)
 TRACER_HDRS  := tracer/smallpt.h tracer/smallpt_request.h tracer/smallpt_trace.h \
-                tracer/smallpt_trace_impl.h
+                tracer/smallpt_trace_impl.h tracer/smallpt_metrics.h
 UNIT_TESTS   := $(BUILD)/test_render $(BUILD)/test_encode \
-                $(BUILD)/test_request
+                $(BUILD)/test_request $(BUILD)/test_metrics
 
 MODULE_SRCS  := config ngx_http_smallpt_module.c $(TRACER_SRCS) $(TRACER_HDRS)
 
