@@ -41,7 +41,8 @@ TRACER_HDRS  := tracer/smallpt.h tracer/smallpt_request.h tracer/smallpt_trace.h
 UNIT_TESTS   := $(BUILD)/test_render $(BUILD)/test_encode \
                 $(BUILD)/test_request $(BUILD)/test_metrics
 
-MODULE_SRCS  := config ngx_http_smallpt_module.c $(TRACER_SRCS) $(TRACER_HDRS)
+MODULE_SRCS  := config ngx_http_smallpt_module.c ngx_http_smallpt_metrics.c \
+                ngx_http_smallpt_metrics.h $(TRACER_SRCS) $(TRACER_HDRS)
 
 # Debian/Ubuntu packages each target needs (scripts/need installs them)
 BUILD_PKGS   := gcc make libc6-dev libpng-dev zlib1g-dev

@@ -19,6 +19,7 @@
 
 #include "smallpt.h"
 #include "smallpt_request.h"
+#include "ngx_http_smallpt_metrics.h"
 
 
 #define NGX_HTTP_SMALLPT_INLINE      0
@@ -275,7 +276,13 @@ ngx_http_smallpt_handler(ngx_http_request_t *r)
     ngx_http_smallpt_loc_conf_t  *slcf;
     char                          reason[SMALLPT_REASON_SIZE];
 
+    if (ngx_http_smallpt_metrics_begin(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_BAD_REQUEST);
+
         rc = ngx_http_discard_request_body(r);
         if (rc != NGX_OK) {
             return rc;
@@ -321,6 +328,7 @@ ngx_http_smallpt_handler(ngx_http_request_t *r)
     {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "smallpt: bad request: %s", reason);
+        ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_BAD_REQUEST);
         return ngx_http_smallpt_send_text(r, NGX_HTTP_BAD_REQUEST, reason);
     }
 
@@ -335,6 +343,8 @@ ngx_http_smallpt_handler(ngx_http_request_t *r)
                               r->headers_in.if_none_match->value.len,
                               ctx->etag))
     {
+        ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_NOT_MODIFIED);
+
         r->headers_out.status = NGX_HTTP_NOT_MODIFIED;
         r->header_only = 1;
 
@@ -348,6 +358,8 @@ ngx_http_smallpt_handler(ngx_http_request_t *r)
 
     /* HEAD, and subrequests that want headers only (auth_request) */
     if (r->method == NGX_HTTP_HEAD || r->header_only) {
+        ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_HEAD);
+
         rc = ngx_http_smallpt_set_headers(r, ctx);
         if (rc != NGX_OK) {
             return rc;
@@ -434,7 +446,12 @@ ngx_http_smallpt_start(ngx_http_request_t *r,
         task->event.data = ctx;
         task->event.handler = ngx_http_smallpt_task_done;
 
+        /* counted first: a pool thread may take the task at once */
+        ngx_http_smallpt_metrics_gauge(r, NGX_HTTP_SMALLPT_TASKS_QUEUED, 1);
+
         if (ngx_thread_task_post(slcf->thread_pool, task) != NGX_OK) {
+            ngx_http_smallpt_metrics_gauge(r, NGX_HTTP_SMALLPT_TASKS_QUEUED,
+                                           -1);
             break;
         }
 
@@ -445,6 +462,8 @@ ngx_http_smallpt_start(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "smallpt: thread pool \"%V\" is full, render refused",
                       &slcf->thread_pool_name);
+
+        ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_REFUSED);
 
         if (slcf->retry_after > 0) {
             value = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
@@ -471,6 +490,7 @@ ngx_http_smallpt_start(ngx_http_request_t *r,
                    smallpt_format_name(q->format), ctx->pending);
 
     ctx->rendering = 1;
+    ngx_http_smallpt_metrics_gauge(r, NGX_HTTP_SMALLPT_RENDERS_IN_PROGRESS, 1);
 
     /* a non-cancelable timer: an exiting worker waits for the render */
     ctx->timer.handler = ngx_http_smallpt_timeout;
@@ -498,6 +518,9 @@ static void
 ngx_http_smallpt_thread(void *data, ngx_log_t *log)
 {
     ngx_http_smallpt_ctx_t  *ctx = data;
+
+    ngx_http_smallpt_metrics_gauge(ctx->request, NGX_HTTP_SMALLPT_TASKS_QUEUED,
+                                   -1);
 
     if (ngx_atomic_cmp_set(&ctx->started, 0, 1)) {
         clock_gettime(CLOCK_MONOTONIC, &ctx->started_at);
@@ -548,6 +571,22 @@ ngx_http_smallpt_task_done(ngx_event_t *ev)
 
     ctx->rendering = 0;
     ctx->rendered = ctx->encoding != 0;
+
+    ngx_http_smallpt_metrics_gauge(r, NGX_HTTP_SMALLPT_RENDERS_IN_PROGRESS,
+                                   -1);
+    ngx_http_smallpt_metrics_samples(r, smallpt_job_rows_done(&ctx->job),
+                                     ctx->job.width,
+                                     smallpt_effective_spp(ctx->job.spp));
+
+    if (ctx->started) {
+        ngx_http_smallpt_metrics_observe(r, NGX_HTTP_SMALLPT_QUEUE_SECONDS,
+                                         &ctx->posted_at, &ctx->started_at);
+    }
+
+    if (ctx->rendered) {
+        ngx_http_smallpt_metrics_observe(r, NGX_HTTP_SMALLPT_RENDER_SECONDS,
+                                         &ctx->started_at, &ctx->finished_at);
+    }
 
     if (ctx->timer.timer_set) {
         ngx_del_timer(&ctx->timer);
@@ -606,6 +645,8 @@ ngx_http_smallpt_cleanup(void *data)
 
     ctx->terminated = 1;
     smallpt_job_cancel(&ctx->job);
+
+    ngx_http_smallpt_metrics_outcome(ctx->request, SMALLPT_OUTCOME_CANCELLED);
 }
 
 
@@ -646,6 +687,7 @@ ngx_http_smallpt_send_image(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
 
     if (!ctx->rendered) {
         if (ctx->timed_out) {
+            ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_TIMED_OUT);
             return ngx_http_smallpt_send_text(r,
                                               NGX_HTTP_SERVICE_UNAVAILABLE,
                                               "render time limit exceeded");
@@ -653,6 +695,7 @@ ngx_http_smallpt_send_image(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
 
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "smallpt: render stopped without a cause");
+        ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_FAILED);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -661,6 +704,7 @@ ngx_http_smallpt_send_image(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
                       "smallpt: %s encoding failed: %s",
                       smallpt_format_name(ctx->query.format),
                       smallpt_strerror(ctx->encode_rc));
+        ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_FAILED);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -702,6 +746,9 @@ ngx_http_smallpt_send_image(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
     }
 
     r->headers_out.content_length_n = ctx->out.len;
+
+    ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_OK);
+    ngx_http_smallpt_metrics_sent(r, ctx->query.format, ctx->out.len);
 
     rc = ngx_http_send_header(r);
 
@@ -1058,7 +1105,7 @@ ngx_http_smallpt(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_smallpt_handler;
 
-    return NGX_CONF_OK;
+    return ngx_http_smallpt_metrics_add_location(cf);
 }
 
 
