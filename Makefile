@@ -5,6 +5,8 @@
 #   make test        every test (installs what is missing)
 #   make bench       render speed; REF=path/to/smallpt.cpp-binary compares
 #   make load-test   load, aborted clients and reloads, with figures
+#   make prometheus-test  Prometheus scrapes nginx; the counts read back
+#   make metrics-load-test  the metrics exact under load, 2 workers, reloads
 #   make sanitize    the tracer's tests under ASan and UBSan
 #   make valgrind-test  the HTTP tests with nginx under valgrind
 #   make docker      the container image, tagged smallpt (needs Docker)
@@ -47,6 +49,8 @@ MODULE_SRCS  := config ngx_http_smallpt_module.c ngx_http_smallpt_metrics.c \
 # Debian/Ubuntu packages each target needs (scripts/need installs them)
 BUILD_PKGS   := gcc make libc6-dev libpng-dev zlib1g-dev
 TEST_PKGS    := perl libtest-base-perl coreutils
+# the metrics' tests: Prometheus's own promtool and server, curl as client
+METRICS_PKGS := prometheus curl
 
 ifeq ($(abspath $(NGINX_SRC)),/usr/share/nginx/src)
   # Debian's nginx-dev: configure as Debian's nginx was, build the module
@@ -70,7 +74,7 @@ endif
 MODULE       := $(NGINX_TREE)/objs/ngx_http_smallpt_module.so
 
 .PHONY: all tracer module run test check unit cli-test http-test \
-        config-test bench \
+        config-test prometheus-test metrics-load-test bench \
         load-test valgrind-test docker docker-test deps clean
 
 all: tracer module
@@ -129,10 +133,10 @@ run:
 	    scripts/serve $(BUILD)/run $(MODULE)
 
 test:
-	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS) $(TEST_PKGS)
+	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS) $(TEST_PKGS) $(METRICS_PKGS)
 	$(MAKE) check
 
-check: unit cli-test http-test config-test
+check: unit cli-test http-test config-test prometheus-test metrics-load-test
 
 config-test: $(NGINX_TREE)/objs/Makefile
 	scripts/config-test $(NGINX_TREE)
@@ -148,6 +152,12 @@ http-test: $(MODULE)
 	TEST_NGINX_LOAD_MODULES=$(abspath $(MODULE)) \
 	    prove -I t/lib t/
 
+prometheus-test: $(MODULE)
+	scripts/prometheus-test $(NGINX_BIN) $(MODULE)
+
+metrics-load-test: $(MODULE)
+	scripts/metrics-load-test $(NGINX_BIN) $(MODULE)
+
 docker:
 	docker build --network=host -t smallpt .
 
@@ -159,7 +169,7 @@ docker-test:
 # long timeouts, timing tests and full-size renders are skipped; fair
 # scheduling, or the render threads starve nginx's event loop there
 valgrind-test: $(MODULE)
-	@scripts/need valgrind $(TEST_PKGS)
+	@scripts/need valgrind $(TEST_PKGS) $(METRICS_PKGS)
 	TEST_NGINX_USE_VALGRIND='--tool=memcheck --leak-check=full --fair-sched=yes' \
 	TEST_NGINX_TIMEOUT=120 \
 	TEST_NGINX_BINARY=$(NGINX_BIN) \
