@@ -162,7 +162,7 @@ docker:
 	docker build --network=host -t smallpt .
 
 docker-test:
-	@scripts/need $(TEST_PKGS)
+	@scripts/need $(TEST_PKGS) curl
 	scripts/docker-test
 
 # the HTTP tests with nginx under valgrind's memcheck: slow renders get

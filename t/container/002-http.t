@@ -117,3 +117,12 @@ GET /image.png
 --- error_code: 404
 --- response_body
 not found; GET /?spp=16 renders
+
+
+
+=== TEST 11: no metrics on the public port (they are on 9145)
+--- request
+GET /metrics
+--- error_code: 404
+--- response_body
+not found; GET /?spp=16 renders
