@@ -2,7 +2,7 @@
 # UndefinedBehaviorSanitizer. Included by the top-level Makefile, or on its
 # own: make -f fuzz/sanitize.mk sanitize
 #
-#   make sanitize            build into build/sanitize/, run the three unit
+#   make sanitize            build into build/sanitize/, run the four unit
 #                            tests and tracer/tests/cli.sh with that smallpt
 #   make sanitize SANITIZE_CC=clang
 #
