@@ -375,7 +375,7 @@ ngx_http_smallpt_metrics_count(void *data)
             outcome = SMALLPT_OUTCOME_NOT_MODIFIED;
 
         } else if (status == NGX_HTTP_CLIENT_CLOSED_REQUEST
-                   || (status == 0 && r->connection->error))
+                   || r->connection->error)
         {
             outcome = SMALLPT_OUTCOME_CANCELLED;
 

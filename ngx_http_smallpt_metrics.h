@@ -46,8 +46,8 @@ ngx_int_t ngx_http_smallpt_metrics_begin(ngx_http_request_t *r);
 
 /*
  * The request's outcome, SMALLPT_OUTCOME_*; a later call replaces it.
- * Without one, the final status decides: 304 not_modified, 4xx
- * bad_request, 499 cancelled, anything else failed.
+ * Without one, the end decides: 304 not_modified, 499 or the connection
+ * lost cancelled, another 4xx (412 of If-Match) bad_request, else failed.
  */
 void ngx_http_smallpt_metrics_outcome(ngx_http_request_t *r,
     ngx_uint_t outcome);

@@ -747,14 +747,14 @@ ngx_http_smallpt_send_image(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
 
     r->headers_out.content_length_n = ctx->out.len;
 
-    ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_OK);
-    ngx_http_smallpt_metrics_sent(r, ctx->query.format, ctx->out.len);
-
     rc = ngx_http_send_header(r);
 
     if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
         return rc;
     }
+
+    ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_OK);
+    ngx_http_smallpt_metrics_sent(r, ctx->query.format, ctx->out.len);
 
     return ngx_http_output_filter(r, &out);
 }

@@ -116,7 +116,7 @@ smallpt_band_failures_total{location="/render"} 0
 
 
 
-=== TEST 2: each request counted once, by outcome
+=== TEST 2: each request counted once, by outcome (412 of If-Match: bad_request)
 --- main_config
     thread_pool smallpt threads=2;
 --- config
@@ -135,19 +135,20 @@ smallpt_band_failures_total{location="/render"} 0
  "GET /render?spp=3",
  "POST /render?spp=4\r\nbody",
  "GET /render?spp=8&w=8&h=8&format=ppm",
+ "GET /render?spp=4&w=8&h=8",
  "GET /metrics"]
 --- more_headers eval
-["", "If-None-Match: *", "", "", "", "", ""]
+["", "If-None-Match: *", "", "", "", "", 'If-Match: "another"', ""]
 --- error_code eval
-[200, 304, 200, 400, 405, 200, 200]
+[200, 304, 200, 400, 405, 200, 412, 200]
 --- response_body_filters eval
 Smallpt::metrics_lines("smallpt_requests_total")
 --- response_body eval
-["", "", "", "", "", "",
+["", "", "", "", "", "", "",
 'smallpt_requests_total{location="/render",outcome="ok"} 2
 smallpt_requests_total{location="/render",outcome="not_modified"} 1
 smallpt_requests_total{location="/render",outcome="head"} 1
-smallpt_requests_total{location="/render",outcome="bad_request"} 2
+smallpt_requests_total{location="/render",outcome="bad_request"} 3
 smallpt_requests_total{location="/render",outcome="refused"} 0
 smallpt_requests_total{location="/render",outcome="cancelled"} 0
 smallpt_requests_total{location="/render",outcome="timed_out"} 0
