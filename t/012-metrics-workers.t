@@ -26,8 +26,8 @@ sub mix {
         ("POST /render?spp=4") x $n,
         # refused when the queue is full, else past the time limit
         ("GET /slow?spp=1024&w=1024&h=768") x $n,
-        # refused at once, or cancelled by the client
-        ("abort 0.2 GET /render?spp=1024&w=1024&h=768") x $n);
+        # never refused nor done in time: cancelled by the client
+        ("abort 0.2 GET /abort?spp=1024&w=1024&h=768") x $n);
 }
 
 
@@ -68,6 +68,7 @@ __DATA__
 --- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool smallpt threads=2 max_queue=4;
+    thread_pool abort threads=1 max_queue=1024;
 --- config
     smallpt_thread_pool smallpt;
     smallpt_render_threads 2;
@@ -80,6 +81,13 @@ __DATA__
         smallpt;
         smallpt_metrics_name /render;
         smallpt_time_limit 300ms;
+    }
+
+    location = /abort {
+        smallpt;
+        smallpt_metrics_name /render;
+        smallpt_thread_pool abort;
+        smallpt_render_threads 1;
     }
 
     location = /metrics {
