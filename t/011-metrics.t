@@ -174,7 +174,7 @@ smallpt_requests_total{location="/render",outcome="failed"} 0
         smallpt_metrics;
     }
 --- init
-Smallpt::get_in_background("/render?spp=64&w=256&h=192", 2, 0.1);
+Smallpt::get_in_background("/render?spp=128&w=256&h=192", 2, 0.1);
 Time::HiRes::sleep(0.6);
 --- request eval
 ["GET /render?spp=4&w=64&h=48", "GET /metrics"]
@@ -199,7 +199,7 @@ smallpt_tasks_queued{location="/render"} 1
 --- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- init
 Smallpt::wait_metric('smallpt_requests_total{location="/render",outcome="ok"}',
-                     2, 30);
+                     2, 60);
 --- request
 GET /metrics
 --- response_body_filters eval
@@ -262,7 +262,7 @@ $ENV{TEST_NGINX_USE_VALGRIND} ? 60 : 5
         smallpt_metrics;
     }
 --- init
-Smallpt::get_in_background("/render?spp=1024&w=128&h=96", 1, 0, 1.5);
+Smallpt::get_in_background("/render?spp=1024&w=256&h=96", 1, 0, 1.5);
 Smallpt::wait_metric('smallpt_requests_total{location="/render",outcome="cancelled"}',
                      1, 30);
 --- request
@@ -277,7 +277,7 @@ sub {
     my $cancelled = Smallpt::metric($body,
         'smallpt_requests_total{location="/render",outcome="cancelled"}');
     return "cancelled $cancelled\n"
-           . (defined $rows && $samples == $rows * 128 * 1024
+           . (defined $rows && $samples == $rows * 256 * 1024
               ? "samples: the rows finished\n"
               : "samples $samples, rows " . ($rows // 'none') . "\n");
 }
