@@ -1,10 +1,12 @@
 # ngx_smallpt in a container: Debian's nginx with the smallpt module,
 # listening on 0.0.0.0:9000 (Alibaba Cloud Function Compute's default port
-# for custom containers; see s.yaml).
+# for custom containers; see s.yaml), and its Prometheus metrics on 9145,
+# which Function Compute's trigger does not reach.
 #
 #   docker build -t smallpt .
-#   docker run --rm -p 9000:9000 --cpus=2 smallpt
+#   docker run --rm -p 9000:9000 -p 127.0.0.1:9145:9145 --cpus=2 smallpt
 #   curl -o image.png 'http://127.0.0.1:9000/?spp=16'
+#   curl http://127.0.0.1:9145/metrics
 #
 # At start scripts/serve sizes the render thread pool to the CPUs the
 # container is given (cgroup quota and cpuset, as `smallpt --cpus` counts
@@ -114,7 +116,8 @@ RUN dpkg -S /usr/lib/nginx/modules/ngx_http_smallpt_module.so /usr/bin/smallpt \
     && smallpt --version \
     && install -d -o www-data -g www-data /var/lib/smallpt
 
-EXPOSE 9000
+# 9000: the renders; 9145: /metrics (publish it where Prometheus runs)
+EXPOSE 9000 9145
 
 # QUIT: nginx finishes the renders in flight before it exits
 STOPSIGNAL SIGQUIT

@@ -7,6 +7,8 @@
 #   make view-screenshots  docs/view-*.png, the page mid-render and finished
 #   make bench       render speed; REF=path/to/smallpt.cpp-binary compares
 #   make load-test   load, aborted clients and reloads, with figures
+#   make prometheus-test  Prometheus scrapes nginx; the counts read back
+#   make metrics-load-test  the metrics exact under load, 2 workers, reloads
 #   make sanitize    the tracer's tests under ASan and UBSan
 #   make valgrind-test  the HTTP tests with nginx under valgrind
 #   make docker      the container image, tagged smallpt (needs Docker)
@@ -41,23 +43,25 @@ TRACER_LIBS  := -lpng -lz -lm
 
 TRACER_SRCS  := tracer/render.c tracer/trace_scalar.c tracer/trace_avx2.c \
                 tracer/trace_avx512.c tracer/encode.c tracer/request.c \
-                tracer/cpus.c tracer/bands.c
+                tracer/cpus.c tracer/bands.c tracer/metrics.c
 TRACER_OBJS  := $(TRACER_SRCS:tracer/%.c=$(BUILD)/tracer/%.o)
 TRACER_HDRS  := tracer/smallpt.h tracer/smallpt_request.h tracer/smallpt_trace.h \
-                tracer/smallpt_trace_impl.h
+                tracer/smallpt_trace_impl.h tracer/smallpt_metrics.h
 UNIT_TESTS   := $(BUILD)/test_render $(BUILD)/test_encode \
-                $(BUILD)/test_request
+                $(BUILD)/test_request $(BUILD)/test_metrics
 FAILALLOC    := $(BUILD)/failalloc.so
 
 MODULE_SRCS  := config ngx_http_smallpt_module.h ngx_http_smallpt_module.c \
                 ngx_http_smallpt_render.c ngx_http_smallpt_fanout.c \
-                ngx_http_smallpt_stream.c \
-                $(TRACER_SRCS) $(TRACER_HDRS)
+                ngx_http_smallpt_stream.c ngx_http_smallpt_metrics.c \
+                ngx_http_smallpt_metrics.h $(TRACER_SRCS) $(TRACER_HDRS)
 
 # Debian/Ubuntu packages each target needs (scripts/need installs them)
 BUILD_PKGS   := gcc make libc6-dev libpng-dev zlib1g-dev
 TEST_PKGS    := perl libtest-base-perl coreutils clang curl python3 \
                 python3-yaml
+# the metrics' tests: Prometheus's own promtool and server, curl as client
+METRICS_PKGS := prometheus curl
 # the Debian packages: these, then debian/control's Build-Depends
 DEB_PKGS     := dpkg-dev lintian
 DEB_DIR      := build/deb
@@ -103,7 +107,8 @@ MODULE_COPY  := $(BUILD)/ngx_http_smallpt_module.so
         cluster stream-test bench bench-fanout bench-stream \
         load-test valgrind-test docker docker-test deps clean nginx-src \
         man-test version-test deb deb-test \
-        browser-test browser-check view-screenshots
+        browser-test browser-check view-screenshots \
+        prometheus-test metrics-load-test
 
 all: tracer module
 
@@ -168,12 +173,13 @@ run:
 	    scripts/serve $(BUILD)/run $(MODULE)
 
 test:
-	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS) $(TEST_PKGS) $(BROWSER_PKGS)
+	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS) $(TEST_PKGS) $(BROWSER_PKGS) \
+	    $(METRICS_PKGS)
 	$(MAKE) check
 
 check: unit cli-test http-test harness-test config-test readme-test \
        s-yaml-test exact-test cluster stream-test man-test version-test \
-       browser-check
+       browser-check prometheus-test metrics-load-test
 
 config-test: $(NGINX_TREE)/objs/Makefile
 	scripts/config-test $(NGINX_TREE)
@@ -241,11 +247,19 @@ $(NODE_MODULES): t/browser/package.json t/browser/package-lock.json
 	cd t/browser && npm ci --no-audit --no-fund
 	touch $@
 
+# Prometheus's own server scrapes nginx; README's queries read the counts
+prometheus-test: $(MODULE)
+	scripts/prometheus-test $(NGINX_BIN) $(MODULE)
+
+# the counts stay exact under load, with two workers and reloads
+metrics-load-test: $(MODULE)
+	scripts/metrics-load-test $(NGINX_BIN) $(MODULE)
+
 docker:
 	docker build --network=host -t smallpt .
 
 docker-test:
-	@scripts/need $(TEST_PKGS)
+	@scripts/need $(TEST_PKGS) curl
 	scripts/docker-test
 
 # the Debian packages (see debian/rules), built from a copy of the tree in
@@ -264,7 +278,7 @@ deb-test: deb
 # long timeouts, timing tests and full-size renders are skipped; fair
 # scheduling, or the render threads starve nginx's event loop there
 valgrind-test: $(MODULE)
-	@scripts/need valgrind $(TEST_PKGS)
+	@scripts/need valgrind $(TEST_PKGS) $(METRICS_PKGS)
 	TEST_NGINX_USE_VALGRIND='--tool=memcheck --leak-check=full --fair-sched=yes' \
 	TEST_NGINX_TIMEOUT=120 \
 	TEST_NGINX_BINARY=$(NGINX_BIN) \

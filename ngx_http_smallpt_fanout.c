@@ -168,6 +168,7 @@ ngx_http_smallpt_fanout(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
     ngx_add_timer(&fo->timer, slcf->time_limit);
 
     ctx->state = NGX_HTTP_SMALLPT_FANNING;
+    ngx_http_smallpt_metrics_gauge(r, NGX_HTTP_SMALLPT_RENDERS_IN_PROGRESS, 1);
 
     /* sent as the bands come, in order: the headers go now */
     if (slcf->stream && r == r->main) {
@@ -253,6 +254,8 @@ ngx_http_smallpt_band_ask(ngx_http_request_t *r, ngx_http_smallpt_band_t *band)
     bctx->request = sr;
     bctx->band = band;
     ngx_http_set_ctx(sr, bctx, ngx_http_smallpt_module);
+
+    ngx_http_smallpt_metrics_band(r, SMALLPT_BAND_SENT);
 
     band->sr = sr;
     band->received = 0;
@@ -356,11 +359,14 @@ ngx_http_smallpt_band_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
 
     if (band->tries <= slcf->fanout_retries && !fo->timed_out) {
         fo->retries++;
+        ngx_http_smallpt_metrics_band(r, SMALLPT_BAND_RETRIED);
 
         if (ngx_http_smallpt_band_ask(r, band) == NGX_OK) {
             return NGX_OK;
         }
     }
+
+    ngx_http_smallpt_metrics_band(r, SMALLPT_BAND_FAILED);
 
     fo->failed = band;
     ngx_http_smallpt_fanout_finish(r);
@@ -508,6 +514,8 @@ ngx_http_smallpt_fanout_finish(ngx_http_request_t *r)
     fo = ctx->fanout;
 
     fo->finished = 1;
+    ngx_http_smallpt_metrics_gauge(r, NGX_HTTP_SMALLPT_RENDERS_IN_PROGRESS,
+                                   -1);
 
     if (fo->timer.timer_set) {
         ngx_del_timer(&fo->timer);
@@ -572,6 +580,7 @@ ngx_http_smallpt_fanout_respond(ngx_http_request_t *r)
     }
 
     if (fo->timed_out) {
+        ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_TIMED_OUT);
         ngx_http_finalize_request(r,
             ngx_http_smallpt_send_error(r, NGX_HTTP_GATEWAY_TIME_OUT,
                                         "render time limit exceeded "
@@ -580,6 +589,7 @@ ngx_http_smallpt_fanout_respond(ngx_http_request_t *r)
     }
 
     if (fo->failed != NULL) {
+        ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_FAILED);
         ngx_http_finalize_request(r,
             ngx_http_smallpt_send_error(r, NGX_HTTP_BAD_GATEWAY,
                                         "a band of the image could not "
@@ -641,6 +651,8 @@ ngx_http_smallpt_fanout_cleanup(void *data)
     ngx_log_error(NGX_LOG_INFO, ctx->request->connection->log, 0,
                   "smallpt: request terminated, cancelling %ui bands",
                   fo->pending);
+
+    ngx_http_smallpt_metrics_outcome(ctx->request, SMALLPT_OUTCOME_CANCELLED);
 
     fo->finished = 1;
     fo->terminated = 1;

@@ -258,7 +258,13 @@ ngx_http_smallpt_handler(ngx_http_request_t *r)
     ngx_http_smallpt_loc_conf_t  *slcf;
     char                          reason[SMALLPT_REASON_SIZE];
 
+    if (ngx_http_smallpt_metrics_begin(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_BAD_REQUEST);
+
         rc = ngx_http_discard_request_body(r);
         if (rc != NGX_OK) {
             return rc;
@@ -301,6 +307,7 @@ ngx_http_smallpt_handler(ngx_http_request_t *r)
 
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "smallpt: bad request: %s", reason);
+        ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_BAD_REQUEST);
         return ngx_http_smallpt_send_error(r, NGX_HTTP_BAD_REQUEST, reason);
     }
 
@@ -335,10 +342,13 @@ ngx_http_smallpt_handler(ngx_http_request_t *r)
     }
 
     if (status == NGX_HTTP_PRECONDITION_FAILED) {
+        ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_BAD_REQUEST);
         return status;
     }
 
     if (status == NGX_HTTP_NOT_MODIFIED) {
+        ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_NOT_MODIFIED);
+
         r->headers_out.status = NGX_HTTP_NOT_MODIFIED;
         r->header_only = 1;
 
@@ -346,6 +356,8 @@ ngx_http_smallpt_handler(ngx_http_request_t *r)
 
     } else {
         /* HEAD, and subrequests that want headers only (auth_request) */
+        ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_HEAD);
+
         rc = ngx_http_smallpt_set_headers(r, ctx);
     }
 
@@ -443,6 +455,9 @@ ngx_http_smallpt_send_image(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
         return rc;
     }
 
+    ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_OK);
+    ngx_http_smallpt_metrics_sent(r, ctx->query.format, ctx->out.len);
+
     return ngx_http_output_filter(r, &out);
 }
 
@@ -508,6 +523,8 @@ ngx_http_smallpt_refuse(ngx_http_request_t *r)
     ngx_http_smallpt_loc_conf_t  *slcf;
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_smallpt_module);
+
+    ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_REFUSED);
 
     if (slcf->retry_after > 0) {
         value = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
@@ -1057,7 +1074,7 @@ ngx_http_smallpt(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_smallpt_handler;
 
-    return NGX_CONF_OK;
+    return ngx_http_smallpt_metrics_add_location(cf);
 }
 
 

@@ -23,6 +23,7 @@
 
 #include "smallpt.h"
 #include "smallpt_request.h"
+#include "ngx_http_smallpt_metrics.h"
 
 
 /*

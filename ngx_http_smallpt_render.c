@@ -324,10 +324,14 @@ post:
         task->event.data = ctx;
         task->event.handler = ngx_http_smallpt_task_done;
 
+        /* counted first: a pool thread may take the task at once */
         (void) ngx_atomic_fetch_add(&pool->waiting, 1);
+        ngx_http_smallpt_metrics_gauge(r, NGX_HTTP_SMALLPT_TASKS_QUEUED, 1);
 
         if (ngx_thread_task_post(slcf->thread_pool, task) != NGX_OK) {
             (void) ngx_atomic_fetch_add(&pool->waiting, -1);
+            ngx_http_smallpt_metrics_gauge(r, NGX_HTTP_SMALLPT_TASKS_QUEUED,
+                                           -1);
 
             /*
              * nginx has logged "queue overflow": the queue holds what the
@@ -357,6 +361,11 @@ post:
 
     ctx->state = NGX_HTTP_SMALLPT_RENDERING;
     ctx->page->active++;
+
+    if (!ctx->encode_only) {
+        ngx_http_smallpt_metrics_gauge(r, NGX_HTTP_SMALLPT_RENDERS_IN_PROGRESS,
+                                       1);
+    }
 
     /* a non-cancelable timer: an exiting worker waits for the render */
     ctx->timer.handler = ngx_http_smallpt_timeout;
@@ -419,6 +428,8 @@ ngx_http_smallpt_thread(void *data, ngx_log_t *log)
     ngx_http_smallpt_ctx_t  *ctx = data;
 
     (void) ngx_atomic_fetch_add(&ctx->pool->waiting, -1);
+    ngx_http_smallpt_metrics_gauge(ctx->request, NGX_HTTP_SMALLPT_TASKS_QUEUED,
+                                   -1);
 
     if (ngx_atomic_cmp_set(&ctx->started, 0, 1)) {
         clock_gettime(CLOCK_MONOTONIC, &ctx->started_at);
@@ -497,6 +508,24 @@ ngx_http_smallpt_task_done(ngx_event_t *ev)
         ngx_del_timer(&ctx->timer);
     }
 
+    if (!ctx->encode_only) {
+        ngx_http_smallpt_metrics_gauge(r, NGX_HTTP_SMALLPT_RENDERS_IN_PROGRESS,
+                                       -1);
+        ngx_http_smallpt_metrics_samples(r, smallpt_job_rows_done(&ctx->job),
+                                         ctx->query.width,
+                                         smallpt_effective_spp(ctx->query.spp));
+    }
+
+    if (ctx->started && !ctx->encode_only) {
+        ngx_http_smallpt_metrics_observe(r, NGX_HTTP_SMALLPT_QUEUE_SECONDS,
+                                         &ctx->posted_at, &ctx->started_at);
+    }
+
+    if (ctx->encoded) {
+        ngx_http_smallpt_metrics_observe(r, NGX_HTTP_SMALLPT_RENDER_SECONDS,
+                                         &ctx->started_at, &ctx->finished_at);
+    }
+
     /* the pixels are encoded now, or not needed: free them early */
     ngx_pfree(r->pool, ctx->job.rgb);
 
@@ -552,6 +581,8 @@ ngx_http_smallpt_cleanup(void *data)
         ngx_queue_remove(&ctx->queue);
         ctx->state = NGX_HTTP_SMALLPT_DONE;
         ctx->terminated = 1;
+        ngx_http_smallpt_metrics_outcome(ctx->request,
+                                         SMALLPT_OUTCOME_CANCELLED);
         break;
 
     case NGX_HTTP_SMALLPT_RENDERING:
@@ -561,6 +592,8 @@ ngx_http_smallpt_cleanup(void *data)
         ctx->terminated = 1;
         smallpt_job_cancel(&ctx->job);
         ngx_http_smallpt_stream_stop(ctx);
+        ngx_http_smallpt_metrics_outcome(ctx->request,
+                                         SMALLPT_OUTCOME_CANCELLED);
         break;
 
     default:
@@ -630,6 +663,7 @@ ngx_http_smallpt_outcome(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
     }
 
     if (ctx->error != 0) {
+        ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_FAILED);
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "smallpt: %s of %dx%d spp %d failed: %s",
                       ctx->claimed ? "encoding" : "render",
@@ -644,16 +678,19 @@ ngx_http_smallpt_outcome(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
     }
 
     if (ctx->timed_out) {
+        ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_TIMED_OUT);
         return ngx_http_smallpt_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                            "render time limit exceeded");
     }
 
     if (ngx_terminate) {
         /* a fast shutdown stopped the render: nobody will read this */
+        ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_CANCELLED);
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
     ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                   "smallpt: render stopped without a cause");
+    ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_FAILED);
     return NGX_HTTP_INTERNAL_SERVER_ERROR;
 }

@@ -216,6 +216,9 @@ ngx_http_smallpt_stream_end(ngx_http_request_t *r,
     }
 
     if (failure != NULL) {
+        ngx_http_smallpt_metrics_outcome(r, ctx->timed_out
+                                            ? SMALLPT_OUTCOME_TIMED_OUT
+                                            : SMALLPT_OUTCOME_FAILED);
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "smallpt: streamed %dx%d spp %d cut after %uz bytes: "
                       "%s", ctx->query.width, smallpt_query_rows(&ctx->query),
@@ -237,6 +240,8 @@ ngx_http_smallpt_stream_end(ngx_http_request_t *r,
             return NGX_ERROR;
         }
     }
+
+    ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_OK);
 
     return ngx_http_smallpt_stream_send(r, ctx, 1);
 }
@@ -284,6 +289,8 @@ ngx_http_smallpt_stream_send(ngx_http_request_t *r,
     if (!b->memory && !last) {
         return NGX_OK;
     }
+
+    ngx_http_smallpt_metrics_sent(r, ctx->query.format, ready - ctx->sent);
 
     ctx->sent = ready;
 

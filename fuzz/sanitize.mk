@@ -2,7 +2,7 @@
 # UndefinedBehaviorSanitizer. Included by the top-level Makefile, or on its
 # own: make -f fuzz/sanitize.mk sanitize
 #
-#   make sanitize            build into build/sanitize/, run the three unit
+#   make sanitize            build into build/sanitize/, run the four unit
 #                            tests and tracer/tests/cli.sh with that smallpt
 #   make sanitize SANITIZE_CC=clang
 #
@@ -35,7 +35,7 @@ SANITIZE_SRCS   := $(or $(TRACER_SRCS),$(filter-out tracer/main.c,\
 SANITIZE_HDRS   := $(or $(TRACER_HDRS),$(wildcard tracer/*.h))
 SANITIZE_OBJS   := $(SANITIZE_SRCS:tracer/%.c=$(SANITIZE_DIR)/obj/%.o)
 SANITIZE_TESTS  := $(SANITIZE_DIR)/test_render $(SANITIZE_DIR)/test_encode \
-                   $(SANITIZE_DIR)/test_request
+                   $(SANITIZE_DIR)/test_request $(SANITIZE_DIR)/test_metrics
 
 .PHONY: sanitize sanitize-build sanitize-deps
 .SECONDARY: $(SANITIZE_OBJS) $(SANITIZE_DIR)/obj/main.o

@@ -141,3 +141,12 @@ not found; GET /?spp=16 renders
 [400, 404, 405]
 --- response_headers eval
 ["!Cache-Control\n!Expires", "!Cache-Control\n!Expires", "!Cache-Control\n!Expires"]
+
+
+
+=== TEST 13: no metrics on the public port (they are on 9145)
+--- request
+GET /metrics
+--- error_code: 404
+--- response_body
+not found; GET /?spp=16 renders

@@ -2,13 +2,16 @@ package Smallpt;
 
 # Helpers for the module's .t files (they work the same with CPAN's
 # Test::Nginx::Socket): reference data, a PNG decoder to compare pixels,
-# and clients and signals that act while a block's request is running.
+# clients and signals that act while a block's request is running, and
+# readers of the metrics (the Prometheus text format).
 
 use strict;
 use warnings;
 
 use Compress::Zlib qw(uncompress);
 use Digest::SHA qw(sha256_hex);
+use File::Temp qw(tempfile);
+use IO::Select;
 use IO::Socket::INET;
 use POSIX qw(_exit);
 use Time::HiRes qw(sleep time);
@@ -17,6 +20,9 @@ use Exporter 'import';
 our @EXPORT = qw(reference png_to_ppm ppm_to_rgb ppm_band sha256_hex
                  reference_sha in_background get_in_background
                  signal_master);
+
+# what the last Smallpt::fire saw, and lengths noted by note_length
+our (%fired, %noted);
 
 my $DATA = 'tracer/tests/data';
 
@@ -195,6 +201,297 @@ sub signal_master {
         chomp $pid;
         kill $signal, $pid if $pid;
     });
+}
+
+# --- metrics
+
+# SMALLPT_VERSION, from tracer/smallpt.h.
+sub smallpt_version {
+    open my $fh, '<', 'tracer/smallpt.h' or die "tracer/smallpt.h: $!";
+    while (<$fh>) {
+        return $1 if /^#define SMALLPT_VERSION\s+"([^"]+)"/;
+    }
+    die "no SMALLPT_VERSION in tracer/smallpt.h";
+}
+
+
+# A response body filter: smallpt_build_info's labels, when right, become
+# VERSION (SMALLPT_VERSION), ISA (an instruction set smallpt has) and NGINX
+# (the version `nginx -V` prints); a wrong one stays as it is.
+sub normalize_build_info {
+    my ($body) = @_;
+
+    my $version = smallpt_version();
+    my $nginx = do { no warnings 'once'; $Test::Nginx::Util::NginxRawVersion }
+                // 'unknown';
+
+    $body =~ s/^(smallpt_build_info\{)version="\Q$version\E"/$1version="VERSION"/m;
+    $body =~ s/^(smallpt_build_info\{.*?)isa="(?:scalar|avx2|avx512)"/$1isa="ISA"/m;
+    $body =~ s/^(smallpt_build_info\{.*?)nginx_version="\Q$nginx\E"/$1nginx_version="NGINX"/m;
+
+    return $body;
+}
+
+
+# A response body filter: the lines of an exposition that begin with one of
+# the prefixes, in their order. Anything else (an image, an error page)
+# becomes '', so that one filter serves a block's every request.
+sub metrics_lines {
+    my @prefixes = @_;
+
+    return sub {
+        my ($body) = @_;
+        return '' unless $body =~ /^# TYPE /m;
+        return join '', grep {
+            my $line = $_;
+            grep { index($line, $_) == 0 } @prefixes;
+        } split /^/m, $body;
+    };
+}
+
+
+# The value of one sample, named with its labels as the exposition writes
+# them: metric($body, 'smallpt_requests_total{location="/r",outcome="ok"}');
+# undef if there is no such line.
+sub metric {
+    my ($body, $series) = @_;
+    return $1 if $body =~ /^\Q$series\E (\S+)\n/m;
+    return undef;
+}
+
+
+# A response body filter that adds the body's length to $noted{$key} and
+# gives ''.
+sub note_length {
+    my ($key) = @_;
+    return sub {
+        $noted{$key} += length $_[0];
+        return '';
+    };
+}
+
+
+# promtool's verdict on an exposition: "promtool: exit CODE" and what it
+# printed. `promtool check metrics` exits 0 when the text parses and
+# passes its lint, 1 when it does not parse, 3 on lint problems.
+sub promtool_check {
+    my ($body) = @_;
+
+    my ($fh, $file) = tempfile(UNLINK => 1);
+    binmode $fh;
+    print $fh $body;
+    close $fh;
+
+    my $out = `promtool check metrics < '$file' 2>&1`;
+    my $rc = $? == -1 ? 'not run (is promtool installed?)' : $? >> 8;
+    return "promtool: exit $rc\n$out";
+}
+
+
+# Checks a histogram of durations against those measured by other means
+# (in milliseconds, to the microsecond, e.g. from Server-Timing): the
+# count, the sum, and every cumulative bucket. Gives "NAME: ok" or what
+# differs.
+sub check_histogram {
+    my ($body, $name, $location, @ms) = @_;
+
+    my $lab = "location=\"$location\"";
+    my @problems;
+    my $n = @ms;
+    my $sum = 0;
+    $sum += $_ for @ms;
+
+    my $count = metric($body, "${name}_count{$lab}") // 'none';
+    push @problems, "count $count, expected $n" if $count ne $n;
+
+    my $got = metric($body, "${name}_sum{$lab}") // 'none';
+    # each duration rounded to the microsecond, here and there
+    push @problems, "sum $got, expected " . sprintf('%.6f', $sum / 1000)
+        if $got eq 'none' || abs($got - $sum / 1000) > 1e-6 * ($n + 1);
+
+    my $prev = 0;
+    while ($body =~ /^\Q${name}_bucket{$lab,le="\E([^"]+)"\} (\d+)\n/mg) {
+        my ($le, $cum) = ($1, $2);
+        my $bound = $le eq '+Inf' ? 9**9**9 : $le * 1000;
+        # a duration within a microsecond of a bound may fall either side
+        my $low = grep { $_ <= $bound - 0.001 } @ms;
+        my $high = grep { $_ <= $bound + 0.001 } @ms;
+        push @problems, "le=$le: $cum, expected $low to $high"
+            if $cum < $low || $cum > $high || $cum < $prev;
+        $prev = $cum;
+        push @problems, "+Inf $cum, count $count"
+            if $le eq '+Inf' && $cum ne $count;
+    }
+
+    return "$name: " . (@problems ? join('; ', @problems) : 'ok') . "\n";
+}
+
+
+# The durations in an access log written with log_format
+# '$sent_http_server_timing' ("queue;dur=0.071, render;dur=2298.044"):
+# ([queue ms...], [render ms...]).
+sub server_timings {
+    my ($file) = @_;
+    my (@queue, @render);
+
+    open my $fh, '<', $file or die "$file: $!";
+    while (<$fh>) {
+        next unless /^queue;dur=([\d.]+), render;dur=([\d.]+)$/;
+        push @queue, $1;
+        push @render, $2;
+    }
+
+    return (\@queue, \@render);
+}
+
+
+# Sends the requests, $concurrency at a time, each on a connection of its
+# own, and waits for every answer. A request is "METHOD URI", optionally
+# followed by header lines, or "abort SECONDS METHOD URI": that client
+# closes its connection if no answer came within SECONDS. Returns and keeps
+# in %fired the outcomes seen, as the module names them: a GET's 200 is
+# "ok", a HEAD's "head", 304 "not_modified", 400 and 405 "bad_request",
+# 503 with Retry-After "refused", 503 without "timed_out", a connection
+# closed first "cancelled"; "other" is anything else.
+sub fire {
+    my ($concurrency, @requests) = @_;
+
+    my $port = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
+    my (@pipes, @pids);
+
+    for my $k (0 .. $concurrency - 1) {
+        pipe my $r, my $w or die "pipe: $!";
+        my $pid = fork;
+        die "fork: $!" unless defined $pid;
+
+        if ($pid == 0) {
+            close $r;
+            for (my $i = $k; $i < @requests; $i += $concurrency) {
+                print $w fire_one($port, $requests[$i]), "\n";
+            }
+            close $w;
+            _exit(0);
+        }
+
+        close $w;
+        push @pipes, $r;
+        push @pids, $pid;
+    }
+
+    %fired = ();
+    for my $r (@pipes) {
+        while (my $outcome = <$r>) {
+            chomp $outcome;
+            $fired{$outcome}++;
+        }
+        close $r;
+    }
+    waitpid $_, 0 for @pids;
+
+    return %fired;
+}
+
+
+sub fire_one {
+    my ($port, $request) = @_;
+
+    my $abort = $request =~ s/^abort ([\d.]+) // ? $1 : undef;
+    my ($line, @headers) = split /\n/, $request;
+    my ($method) = split / /, $line;
+
+    my $sock;
+    for (1 .. 50) {
+        $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                      PeerPort => $port);
+        last if $sock;
+        sleep 0.1;
+    }
+    return 'other' unless $sock;
+
+    print $sock "$line HTTP/1.0\r\nHost: localhost\r\n",
+                map({ "$_\r\n" } @headers), "\r\n";
+
+    if (defined $abort
+        && !IO::Select->new($sock)->can_read($abort))
+    {
+        close $sock;
+        return 'cancelled';
+    }
+
+    local $/;
+    my $response = <$sock> // '';
+    close $sock;
+
+    my ($status) = $response =~ m{^HTTP/1\.\d (\d{3})};
+    return 'other' unless defined $status;
+    return $method eq 'HEAD' ? 'head' : 'ok' if $status eq '200';
+    return 'not_modified' if $status eq '304';
+    return 'bad_request' if $status eq '400' || $status eq '405';
+    if ($status eq '503') {
+        return $response =~ /^Retry-After: \d+\r$/mi ? 'refused' : 'timed_out';
+    }
+    return 'other';
+}
+
+
+# GET $uri from the test server: (status, body).
+sub get {
+    my ($uri) = @_;
+
+    my $port = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                     PeerPort => $port)
+        or return (0, '');
+
+    print $sock "GET $uri HTTP/1.0\r\nHost: localhost\r\n\r\n";
+    local $/;
+    my $response = <$sock> // '';
+    close $sock;
+
+    my ($status, $body) = $response =~ m{^HTTP/1\.\d (\d{3}).*?\r\n\r\n(.*)\z}s;
+    return ($status // 0, $body // '');
+}
+
+
+# Polls /metrics until the sample $series has the value $want, for at most
+# $seconds; returns the last value seen.
+sub wait_metric {
+    my ($series, $want, $seconds) = @_;
+
+    my $deadline = time + $seconds;
+    my $got;
+
+    while (1) {
+        my ($status, $body) = get('/metrics');
+        $got = metric($body, $series) // 'none';
+        return $got if $got eq $want || time > $deadline;
+        sleep 0.1;
+    }
+}
+
+
+# Compares the outcomes counted for a location with %fired: "OUTCOME: ok"
+# a line, or what differs; then the sum.
+sub check_fired {
+    my ($body, $location) = @_;
+
+    my $out = '';
+    my ($sent, $counted) = (0, 0);
+
+    for my $o (qw(ok not_modified head bad_request refused cancelled
+                  timed_out failed other))
+    {
+        my $want = $fired{$o} // 0;
+        my $got = $o eq 'other' ? 0
+                : metric($body, "smallpt_requests_total{location=\"$location\","
+                                . "outcome=\"$o\"}") // 'none';
+        $sent += $want;
+        $counted += $got if $got ne 'none';
+        $out .= $got eq $want ? "$o: ok\n" : "$o: sent $want, counted $got\n";
+    }
+
+    return $out . ($sent == $counted ? "sum: ok\n"
+                                     : "sum: sent $sent, counted $counted\n");
 }
 
 1;
