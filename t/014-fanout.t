@@ -330,3 +330,57 @@ my $buffered;
 ["buffered\n", "the same bytes\n", Smallpt::reference("160x120_spp8.ppm")]
 --- no_error_log
 [error]
+
+
+
+=== TEST 11: the metrics count band requests, retries and failures
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        location / {
+            smallpt;
+            smallpt_render_threads 1;
+        }
+    }
+--- config
+    location = /good {
+        smallpt;
+        smallpt_fanout /band bands=3;
+        smallpt_metrics_name good;
+    }
+    location = /bad {
+        smallpt;
+        smallpt_fanout /refused bands=1 retries=2;
+        smallpt_metrics_name bad;
+    }
+    location = /band {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/;
+    }
+    location = /refused {
+        internal;
+        return 503;
+    }
+    location = /metrics {
+        smallpt_metrics;
+    }
+--- request eval
+["GET /good?spp=4&w=64&h=48&format=ppm", "GET /bad?spp=4&w=64&h=48",
+ "GET /metrics"]
+--- error_code eval
+[200, 502, 200]
+--- response_body_filters eval
+[[], [], [sub { join '', grep { /^smallpt_(band_\w+|requests_total)\{location="(good|bad)"(,outcome="(ok|failed)")?\}/ } split /^/m, $_[0] }]]
+--- response_body eval
+[Smallpt::reference("64x48_spp4.ppm"), "a band of the image could not be rendered\n",
+ qq{smallpt_requests_total{location="good",outcome="ok"} 1
+smallpt_requests_total{location="good",outcome="failed"} 0
+smallpt_requests_total{location="bad",outcome="ok"} 0
+smallpt_requests_total{location="bad",outcome="failed"} 1
+smallpt_band_requests_total{location="good"} 3
+smallpt_band_requests_total{location="bad"} 3
+smallpt_band_retries_total{location="good"} 0
+smallpt_band_retries_total{location="bad"} 2
+smallpt_band_failures_total{location="good"} 0
+smallpt_band_failures_total{location="bad"} 1
+}]
