@@ -8,7 +8,8 @@
 #   make sanitize    the tracer's tests under ASan and UBSan
 #   make valgrind-test  the HTTP tests with nginx under valgrind
 #   make docker      the container image, tagged smallpt (needs Docker)
-#   make docker-test build it as smallpt:test, run it, test it over HTTP
+#   make docker-test build it as smallpt:test, run it, test it over HTTP,
+#                    also as a front and band servers (fan-out)
 #   make fuzz        libFuzzer on the parsers and encoders, FUZZ_SECONDS each
 #   make deb         the Debian packages, in build/deb, checked by lintian
 #   make deb-test    install them in a clean container, render, purge
@@ -181,9 +182,12 @@ $(FAILALLOC): t/lib/failalloc.c
 docker:
 	docker build --network=host -t smallpt .
 
+# the image in its default (single) role, then its three roles together
+# (front, band servers, single) on a Docker network of their own
 docker-test:
-	@scripts/need $(TEST_PKGS)
+	@scripts/need $(TEST_PKGS) openssl
 	scripts/docker-test
+	DOCKER_BUILD=no scripts/docker-fanout-test
 
 # the Debian packages (see debian/rules), built from a copy of the tree in
 # $(DEB_DIR) with dpkg-buildpackage and checked with lintian
