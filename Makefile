@@ -5,6 +5,7 @@
 #   make test        every test (installs what is missing)
 #   make bench       render speed; REF=path/to/smallpt.cpp-binary compares
 #   make load-test   load, aborted clients and reloads, with figures
+#   make bench-bands the band times behind the fan-out latency model
 #   make sanitize    the tracer's tests under ASan and UBSan
 #   make valgrind-test  the HTTP tests with nginx under valgrind
 #   make docker      the container image, tagged smallpt (needs Docker)
@@ -80,7 +81,7 @@ endif
 MODULE       := $(NGINX_TREE)/objs/ngx_http_smallpt_module.so
 
 .PHONY: all tracer module run test check unit cli-test http-test \
-        config-test exact-test cluster bench bench-fanout \
+        config-test exact-test cluster bench bench-fanout bench-bands \
         load-test valgrind-test docker docker-test deps clean \
         man-test version-test deb deb-test
 
@@ -222,6 +223,12 @@ cluster: $(MODULE)
 bench-fanout: $(MODULE)
 	@scripts/need curl
 	scripts/bench-fanout $(NGINX_BIN) $(MODULE)
+
+# the band times and the front's encoding behind README's fan-out latency
+# model (1024x768; SPP=256, BANDS="32 64 128", RUNS=3)
+bench-bands: $(MODULE)
+	@scripts/need curl
+	scripts/bench-bands $(NGINX_BIN) $(MODULE)
 
 load-test: $(MODULE)
 	@scripts/need wrk curl
