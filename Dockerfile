@@ -10,8 +10,12 @@
 #
 # At start scripts/serve sizes the render thread pool to the CPUs the
 # container is given (cgroup quota and cpuset, as `smallpt --cpus` counts
-# them). nginx's master runs as root, its worker as www-data. Logs: the
-# access log on stdout, the error log on stderr (`docker logs`).
+# them), and configures the role SMALLPT_ROLE names: single (the default)
+# renders each image itself, front fans it out to the band servers at
+# SMALLPT_BAND_URL, band renders bands of rows for a front (see
+# scripts/serve and README's fan-out section): one image, three roles.
+# nginx's master runs as root, its worker as www-data. Logs: the access log
+# on stdout, the error log on stderr (`docker logs`).
 #
 # The module and smallpt come from the project's Debian packages
 # (libnginx-mod-http-smallpt, smallpt), built as `make deb` builds them
@@ -73,13 +77,15 @@ COPY --from=build /out/ /tmp/debs/
 # The module's package depends on nginx's ABI (nginx-abi-1.22.1-7); nginx is
 # pinned to the very version it was built against, then checked. apt
 # installs the packages' dependencies (libpng16-16, zlib1g).
+# ca-certificates: a front (SMALLPT_ROLE=front) verifies the HTTPS band
+# servers' certificates (Function Compute's trigger) against them.
 RUN want=$(cat /tmp/debs/nginx-version) \
     && printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d \
     && chmod 755 /usr/sbin/policy-rc.d \
     && apt-get update -q \
     && { DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
              --no-install-recommends \
-             "nginx=$want" "nginx-common=$want" \
+             "nginx=$want" "nginx-common=$want" ca-certificates \
              /tmp/debs/libnginx-mod-http-smallpt_*.deb \
              /tmp/debs/smallpt_*.deb \
          || { echo "nginx $want, which the module was built against, cannot" \

@@ -9,10 +9,12 @@
 #   make load-test   load, aborted clients and reloads, with figures
 #   make prometheus-test  Prometheus scrapes nginx; the counts read back
 #   make metrics-load-test  the metrics exact under load, 2 workers, reloads
+#   make bench-bands the band times behind the fan-out latency model
 #   make sanitize    the tracer's tests under ASan and UBSan
 #   make valgrind-test  the HTTP tests with nginx under valgrind
 #   make docker      the container image, tagged smallpt (needs Docker)
-#   make docker-test build it as smallpt:test, run it, test it over HTTP
+#   make docker-test build it as smallpt:test, run it, test it over HTTP,
+#                    also as a front and band servers (fan-out)
 #   make fuzz        libFuzzer on the parsers and encoders, FUZZ_SECONDS (30)
 #                    each; make fuzz FUZZ_SECONDS=600 for the long run
 #   make deb         the Debian packages, in build/deb, checked by lintian
@@ -104,7 +106,7 @@ MODULE_COPY  := $(BUILD)/ngx_http_smallpt_module.so
 
 .PHONY: all tracer module run test check unit cli-test http-test \
         harness-test config-test readme-test s-yaml-test exact-test \
-        cluster stream-test bench bench-fanout bench-stream \
+        cluster stream-test bench bench-fanout bench-stream bench-bands \
         load-test valgrind-test docker docker-test deps clean nginx-src \
         man-test version-test deb deb-test \
         browser-test browser-check view-screenshots \
@@ -258,9 +260,12 @@ metrics-load-test: $(MODULE)
 docker:
 	docker build --network=host -t smallpt .
 
+# the image in its default (single) role, then its three roles together
+# (front, band servers, single) on a Docker network of their own
 docker-test:
-	@scripts/need $(TEST_PKGS) curl
+	@scripts/need $(TEST_PKGS) curl openssl
 	scripts/docker-test
+	DOCKER_BUILD=no scripts/docker-fanout-test
 
 # the Debian packages (see debian/rules), built from a copy of the tree in
 # $(DEB_DIR) with dpkg-buildpackage and checked with lintian
@@ -305,6 +310,12 @@ bench-stream: $(MODULE)
 bench-fanout: $(MODULE)
 	@scripts/need curl
 	scripts/bench-fanout $(NGINX_BIN) $(MODULE)
+
+# the band times and the front's encoding behind README's fan-out latency
+# model (1024x768; SPP=256, BANDS="32 64 128", RUNS=3)
+bench-bands: $(MODULE)
+	@scripts/need curl
+	scripts/bench-bands $(NGINX_BIN) $(MODULE)
 
 load-test: $(MODULE)
 	@scripts/need wrk curl
