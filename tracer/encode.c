@@ -264,6 +264,7 @@ smallpt_encode(int format, const unsigned char *rgb, int width, int height,
 
     enc = smallpt_encoder_start(format, width, height, buf, &rc);
     if (enc == NULL) {
+        buf->len = start;
         return rc;
     }
 

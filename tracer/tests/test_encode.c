@@ -314,6 +314,13 @@ test_errors(void)
           == SMALLPT_ENOMEM);
     CHECK(buf.len == 0);
 
+    /* no room even for the header: nothing is left in the buffer */
+    buf.limit = 20;
+    CHECK(smallpt_encode(SMALLPT_FORMAT_PNG, px, 64, 48, &buf)
+          == SMALLPT_ENOMEM);
+    CHECK(buf.len == 0);
+    buf.limit = 100;
+
     /* libpng's error path: the write callback fails, libpng longjmps */
     CHECK(smallpt_encode(SMALLPT_FORMAT_PNG, px, 64, 48, &buf)
           == SMALLPT_ENOMEM);
