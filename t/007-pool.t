@@ -108,7 +108,32 @@ smallpt: thread pool "busy" is full, render refused
 
 
 
-=== TEST 5: smallpt_retry_after
+=== TEST 5: refusals kept out of the error log by its level where they render
+--- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
+--- main_config
+    thread_pool busy threads=1 max_queue=1;
+--- config
+    location = /render {
+        smallpt;
+        smallpt_thread_pool busy;
+        smallpt_render_threads 1;
+        error_log logs/error.log error;
+    }
+--- init
+Smallpt::get_in_background("/render?spp=64&w=256&h=192", 2, 0.2);
+Time::HiRes::sleep(1);
+--- request eval
+["GET /render?spp=4&w=64&h=48", "GET /render?spp=4&w=64&h=48",
+ "GET /render?spp=4&w=64&h=48"]
+--- error_code eval
+[503, 503, 503]
+--- no_error_log
+render refused
+--- timeout: 0.5
+
+
+
+=== TEST 6: smallpt_retry_after
 --- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool busy threads=1 max_queue=1;
@@ -131,7 +156,7 @@ Retry-After: 30
 
 
 
-=== TEST 6: concurrent renders share the pool; a queued one is served
+=== TEST 7: concurrent renders share the pool; a queued one is served
 --- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool smallpt threads=2 max_queue=64;
@@ -157,7 +182,7 @@ smallpt: rendering 160x120 spp 8 ppm in 2 tasks
 
 
 
-=== TEST 7: part of a render's tasks queued, the rest refused: still exact
+=== TEST 8: part of a render's tasks queued, the rest refused: still exact
 --- main_config
     thread_pool narrow threads=1 max_queue=2;
 --- config
