@@ -139,16 +139,6 @@ typedef struct {
 /* Rows each thread traces at once (see smallpt_trace_impl.h). */
 #define LANES  16
 
-/* The rays of the lanes, as structure of arrays. */
-typedef struct {
-    double  ox[LANES];
-    double  oy[LANES];
-    double  oz[LANES];
-    double  dx[LANES];
-    double  dy[LANES];
-    double  dz[LANES];
-} ray_lanes;
-
 
 /* What a renderer renders: rows it claims one at a time until none is left. */
 typedef struct {

@@ -1,27 +1,53 @@
 /*
  * The path tracer, written once and compiled once per instruction set: the
- * including file defines TRACE_ROWS (the name of the renderer it makes)
- * and a vector of VW doubles, vd, with a comparison mask vm and these
- * operations, each the IEEE operation of every lane: vd_load, vd_store,
- * vd_set, vd_add, vd_sub, vd_mul, vd_div, vd_sqrt, vd_abs, vd_lt, vd_gt,
- * vd_ne, vm_and and vd_select(m, a, b) (a where m, else b).
+ * including file defines TRACE_ROWS (the name of the renderer it makes),
+ * VW (the lanes of a vector) and these types and operations, each the IEEE
+ * or integer operation of every lane:
+ *
+ *   vd, vectors of doubles: vd_load, vd_store, vd_set, vd_add, vd_sub,
+ *       vd_mul, vd_div, vd_sqrt, vd_abs, vd_lt, vd_gt, vd_ne and
+ *       vd_select(m, a, b) (a where m, else b);
+ *   vm, their comparison masks: vm_and, vm_or, vm_andnot(a, b) (a and not
+ *       b), vm_bits (a bit per lane, lane 0 lowest) and vm_from_bits;
+ *   vi, vectors of 64-bit integers: vi_load, vi_store, vi_set, vi_select,
+ *       vi_eq, vd_lookup(table, i) (table[i], i from 0 to 15), and
+ *       vi_rand48_next, vi_rand48_value: erand48() on each lane's state.
  *
  * smallpt's radiance() is recursive, so one path is one long chain of
  * dependent operations and the CPU waits on each. Here each thread traces
- * LANES rows at once, one path per row, and takes them one bounce at a time:
- * the LANES rays are intersected together (in SIMD lanes where the CPU has
- * them) and the shading of one lane overlaps the others'. The recursion
- * becomes a stack of frames per lane: a bounce pushes how its radiance will
- * combine with its child's, and when the path ends the stack is folded back
- * from the innermost bounce out, with exactly the operations radiance()
- * does on return. Each row keeps its own random sequence, drawn in the
- * recursion's order (the refracted ray of a glass split first), so every
- * byte is smallpt.cpp's.
+ * LANES rows at once, one path per row, and takes them one bounce at a
+ * time, VW lanes per vector: all of a bounce is done in vectors, the
+ * intersections, the normals, Russian roulette and the random numbers (each
+ * lane draws from its own row's erand48 state, in smallpt's order, only
+ * where smallpt draws), the diffuse, mirror and glass rays and the camera
+ * rays. What stays one lane at a time is what cannot be vectorized exactly
+ * or is rare: glibc's cos() and sin() (their last bits are smallpt's
+ * image), the end of a path and a pixel's bookkeeping.
+ *
+ * A lane whose path ends gets its next camera ray (the next sample, pixel,
+ * or a new row) in the same bounce, so every lane works at every bounce
+ * until the rows run out.
+ *
+ * The recursion becomes a stack of frames per lane, one per bounce: a
+ * bounce pushes how its radiance will combine with its child's, and when
+ * the path ends the stack is folded back from the innermost bounce out,
+ * with exactly the operations radiance() does on return. The glass splits
+ * of depth 1 and 2 trace the refracted ray first (g++ evaluates it first,
+ * so it draws its numbers first), then the reflected one.
  */
 
 #include <stdlib.h>
 
 #include "smallpt.h"
+
+
+#define CHUNKS  (LANES / VW)
+#define VMASK   ((1u << VW) - 1)
+
+/* sphere ids in vectors; NONE: nothing hit */
+#define MIRROR  6
+#define GLASS   7
+#define NONE    NSPHERES
 
 
 /* How a bounce's radiance comes from its child's, L. */
@@ -33,17 +59,22 @@ enum {
 };
 
 
+/* A frame: the bounce at depth i + 1 is frame i of its lane's stack. */
 typedef struct {
-    vec     e;          /* emission of the sphere hit */
-    vec     f;          /* its colour, after Russian roulette */
-    vec     kept;       /* FOLD_REFLECTED: the refracted radiance * tr */
-    vec     x;          /* FOLD_REFRACTED: where the reflected ray starts */
-    vec     refl;       /* FOLD_REFRACTED: its direction */
-    double  k;          /* FOLD_SCALED: the factor; a glass split: re */
-    double  tr;         /* a glass split: tr */
-    int     depth;      /* FOLD_REFRACTED: the depth the split happened at */
+    double  k;          /* FOLD_SCALED: the factor */
+    int     id;         /* the sphere hit */
     int     kind;       /* FOLD_* */
 } frame;
+
+
+/* A glass split of depth 1 or 2: the reflected ray, traced second. */
+typedef struct {
+    vec     x;          /* where it starts */
+    vec     refl;       /* its direction */
+    vec     kept;       /* the refracted radiance * tr, once known */
+    double  re;
+    double  tr;
+} split;
 
 
 /* A row being rendered, and where its current path stands. */
@@ -52,15 +83,56 @@ typedef struct {
     unsigned        x;          /* the pixel */
     unsigned        y;          /* smallpt's row: 0 at the bottom */
     int             sx, sy, s;  /* subpixel and sample */
-    uint64_t        xi;         /* the row's erand48 state */
     vec             r;          /* the subpixel's radiance so far */
     vec             acc;        /* the pixel's colour so far */
-    int             depth;      /* the current ray's depth */
     unsigned char  *rgb;        /* the row's pixels */
     frame          *stack;
-    int             top;
     int             cap;
+    split           splits[3];  /* [depth]: 1 and 2 */
 } lane;
+
+
+/*
+ * The lanes as arrays, for the vectors: their rays and paths, and what one
+ * bounce found out. A set of lanes is a bit mask, lane k at bit k.
+ */
+typedef struct {
+    double    ox[LANES], oy[LANES], oz[LANES];  /* the rays */
+    double    dx[LANES], dy[LANES], dz[LANES];
+    double    depth[LANES];                     /* the ray's depth */
+    uint64_t  xi[LANES];                        /* the row's erand48 state */
+    double    px[LANES], py[LANES];             /* pixel x and smallpt's y */
+    double    sx[LANES], sy[LANES];             /* subpixel + .5 */
+
+    uint64_t  id[LANES];                        /* the sphere hit */
+    double    hx[LANES], hy[LANES], hz[LANES];  /* the hit point */
+    double    wx[LANES], wy[LANES], wz[LANES];  /* the normal facing d */
+    double    r1[LANES], r2[LANES];             /* diffuse: angle, radius */
+    double    cos_r1[LANES], sin_r1[LANES];
+    double    k[LANES];                         /* glass: factor, or re */
+    double    tr[LANES];                        /* glass split: tr */
+    double    rx[LANES], ry[LANES], rz[LANES];  /* glass split: refl */
+
+    uint32_t  active;       /* lanes with a row */
+    uint32_t  alive;        /* paths going on after this bounce */
+    uint32_t  diffuse;      /* of those, diffuse bounces */
+    uint32_t  scaled;       /* glass past depth 2 */
+    uint32_t  split;        /* glass at depth 1 or 2 */
+    uint32_t  ended;        /* paths ended at this bounce */
+    uint32_t  camera;       /* lanes that need a camera ray */
+} lanes_state;
+
+
+/*
+ * The spheres as tables for vd_lookup (16 entries, NONE and beyond
+ * harmless), and their colours for the fold.
+ */
+typedef struct {
+    double       px[16], py[16], pz[16];    /* centres */
+    double       p[16];                     /* largest colour component */
+    vec          f[2][NSPHERES];            /* colour, and after roulette */
+    scene_lanes  scene;
+} scene_tables;
 
 
 typedef struct {
@@ -73,21 +145,15 @@ typedef struct {
 } camera;
 
 
-/*
- * Where the lanes' rays hit, as arrays across the lanes: the point, the
- * sphere's normal there and that normal facing the ray; for a diffuse
- * bounce, its random numbers and the new direction. The square roots and
- * divisions these take are done VW lanes at a time (hit_points(),
- * diffuse_dirs()); the rest of a bounce, one lane at a time (bounce()).
- */
 typedef struct {
-    double  x[LANES], y[LANES], z[LANES];
-    double  nx[LANES], ny[LANES], nz[LANES];
-    double  lx[LANES], ly[LANES], lz[LANES];
-    double  cos_r1[LANES], sin_r1[LANES], r2[LANES];
-    double  dx[LANES], dy[LANES], dz[LANES];
-    int     diffuse[LANES];
-} hits;
+    const smallpt_trace_rows_args  *args;
+    camera                          cam;
+    double                          inv_samps;  /* 1. / samps */
+    size_t                          stride;
+    scene_tables                    tab;
+    lanes_state                     st;
+    lane                            lanes[LANES];
+} engine;
 
 
 /* Three vectors of VW lanes each: the lanes' vec, side by side. */
@@ -126,6 +192,21 @@ vv_make(vd x, vd y, vd z)
     v.y = y;
     v.z = z;
     return v;
+}
+
+
+static inline vvec
+vv_set(vec a)
+{
+    return vv_make(vd_set(a.x), vd_set(a.y), vd_set(a.z));
+}
+
+
+static inline vvec
+vv_select(vm m, vvec a, vvec b)
+{
+    return vv_make(vd_select(m, a.x, b.x), vd_select(m, a.y, b.y),
+                   vd_select(m, a.z, b.z));
 }
 
 
@@ -176,119 +257,372 @@ vv_norm(vvec a)
 
 
 /*
- * Each lane's ray against every sphere, as smallpt's intersect(): the
- * distance b -+ sqrt(det) to a sphere, the nearer one beyond EPS (0 if
- * none, or if det < 0: its root is NaN, and NaN is beyond nothing), and
- * the spheres scanned from the last, a hit (not 0) strictly nearer than
- * the best so far winning. id is -1 where nothing is hit.
+ * erand48() on each lane's state: x' = (0x5DEECE66D x + 0xB) mod 2^48, from
+ * 32 x 32-bit products (the low 64 bits of the product suffice), and its
+ * value x' / 2^48: x' in the mantissa of 2^52, 2^52 taken off, times 2^-48,
+ * all exact, so the double glibc builds.
  */
-static inline void
-intersect_lanes(const scene_lanes *s, const ray_lanes *rays, int *id,
-    double *t)
+static inline vi
+vi_rand48_next(vi x)
 {
-    int     i, k, j;
-    vd      b, det, root, t1, t2, eps, zero, best, best_id;
-    vm      nearer;
-    vvec    o, d, op;
-    double  ids[VW];
+    vi  al;
 
-    eps = vd_set(EPS);
-    zero = vd_set(0);
+    al = vi_set(0xDEECE66D);
+    x = vi_add(vi_mul32(x, al),
+               vi_shl32(vi_add(vi_mul32(vi_shr32(x), al),
+                               vi_mul32(x, vi_set(0x5)))));
+    return vi_and(vi_add(x, vi_set(0xB)), vi_set(0xFFFFFFFFFFFF));
+}
 
-    for (k = 0; k < LANES; k += VW) {
-        o = vv_load(rays->ox, rays->oy, rays->oz, k);
-        d = vv_load(rays->dx, rays->dy, rays->dz, k);
-        best = vd_set(1e20);
-        best_id = vd_set(-1);
 
-        for (i = NSPHERES - 1; i >= 0; i--) {
-            op = vv_sub(vv_make(vd_set(s->px[i]), vd_set(s->py[i]),
-                                vd_set(s->pz[i])), o);
-            b = vv_dot(op, d);
-            det = vd_add(vd_sub(vd_mul(b, b), vv_dot(op, op)),
-                         vd_set(s->rr[i]));
+static inline vd
+vi_rand48_value(vi x)
+{
+    return vd_mul(vd_sub(vd_from_vi(vi_or(x, vi_set(0x4330000000000000))),
+                         vd_set(0x1p52)),
+                  vd_set(0x1p-48));
+}
 
-            root = vd_sqrt(det);
-            t1 = vd_sub(b, root);
-            t2 = vd_add(b, root);
-            t2 = vd_select(vd_gt(t2, eps), t2, zero);
-            t1 = vd_select(vd_gt(t1, eps), t1, t2);
 
-            nearer = vm_and(vd_ne(t1, zero), vd_lt(t1, best));
-            best = vd_select(nearer, t1, best);
-            best_id = vd_select(nearer, vd_set(i), best_id);
-        }
+/* The lanes' erand48() where m is set; the others keep their state. */
+static inline vd
+vi_rand48(vi *xi, vm m)
+{
+    *xi = vi_select(m, vi_rand48_next(*xi), *xi);
+    return vi_rand48_value(*xi);
+}
 
-        vd_store(t + k, best);
-        vd_store(ids, best_id);
 
-        for (j = 0; j < VW; j++) {
-            id[k + j] = (int) ids[j];
-        }
+static void
+scene_tables_init(scene_tables *t)
+{
+    int  i;
+    vec  f;
+
+    scene_lanes_init(&t->scene);
+
+    for (i = 0; i < 16; i++) {
+        t->px[i] = i < NSPHERES ? spheres[i].p.x : 0;
+        t->py[i] = i < NSPHERES ? spheres[i].p.y : 0;
+        t->pz[i] = i < NSPHERES ? spheres[i].p.z : 0;
+        t->p[i] = 0;
+    }
+
+    for (i = 0; i < NSPHERES; i++) {
+        f = spheres[i].c;
+
+        /* the light (p = 0) never goes on after a roulette */
+        t->p[i] = f.x > f.y && f.x > f.z ? f.x : f.y > f.z ? f.y : f.z;
+        t->f[0][i] = f;
+        t->f[1][i] = t->p[i] > 0 ? vec_scale(f, 1 / t->p[i]) : f;
     }
 }
 
 
-typedef struct {
-    const smallpt_trace_rows_args  *args;
-    const camera           *cam;
-    ray_lanes              *rays;
-    size_t                  stride;
-} engine;
-
-
+/*
+ * The rays against every sphere, as smallpt's intersect(): the distance
+ * b -+ sqrt(det) to a sphere, the nearer one beyond EPS (0 if none, or if
+ * det < 0: its root is NaN, and NaN is beyond nothing), and the spheres
+ * scanned from the last, a hit (not 0) strictly nearer than the best so far
+ * winning. id is NONE where nothing is hit.
+ */
 static inline void
-set_ray(ray_lanes *rays, int k, vec o, vec d)
+intersect(const scene_lanes *s, vvec o, vvec d, vd *t, vi *id)
 {
-    rays->ox[k] = o.x;
-    rays->oy[k] = o.y;
-    rays->oz[k] = o.z;
-    rays->dx[k] = d.x;
-    rays->dy[k] = d.y;
-    rays->dz[k] = d.z;
+    int   i;
+    vd    b, det, root, t1, t2, eps, zero, best;
+    vi    best_id;
+    vm    nearer;
+    vvec  op;
+
+    eps = vd_set(EPS);
+    zero = vd_set(0);
+    best = vd_set(1e20);
+    best_id = vi_set(NONE);
+
+    for (i = NSPHERES - 1; i >= 0; i--) {
+        op = vv_sub(vv_make(vd_set(s->px[i]), vd_set(s->py[i]),
+                            vd_set(s->pz[i])), o);
+        b = vv_dot(op, d);
+        det = vd_add(vd_sub(vd_mul(b, b), vv_dot(op, op)), vd_set(s->rr[i]));
+
+        root = vd_sqrt(det);
+        t1 = vd_sub(b, root);
+        t2 = vd_add(b, root);
+        t2 = vd_select(vd_gt(t2, eps), t2, zero);
+        t1 = vd_select(vd_gt(t1, eps), t1, t2);
+
+        nearer = vm_and(vd_ne(t1, zero), vd_lt(t1, best));
+        best = vd_select(nearer, t1, best);
+        best_id = vi_select(nearer, vi_set(i), best_id);
+    }
+
+    *t = best;
+    *id = best_id;
 }
 
 
-/* The lane's next camera ray: smallpt's tent filter and camera. */
+/*
+ * The part of radiance() before its recursive call, for the lanes k to
+ * k + VW - 1: where each ray hits, the normal there, Russian roulette,
+ * and the next ray of a mirror or glass bounce; for a diffuse bounce, its
+ * random numbers (the direction needs cos and sin: diffuse_dirs()). What
+ * the lanes do next is left in the lane sets.
+ */
 static inline void
-camera_ray(const engine *en, lane *l, int k)
+shade(engine *en, int k)
 {
-    vec           d;
-    double        r1, r2, dx, dy;
-    const camera  *cam = en->cam;
+    vd                   t, depth, zero, one, cos2t, nnt, ddn, c, re, tr, pr,
+                         f;
+    vi                   id, xi;
+    vm                   active, hit, rr, alive, mirror, glass, diff, facing,
+                         into, refract, deep, take_refl, bent;
+    vvec                 o, d, x, n, nl, refl, tdir, dir;
+    lanes_state         *st = &en->st;
+    const scene_tables  *tab = &en->tab;
 
-    r1 = 2 * rand48(&l->xi);
-    dx = r1 < 1 ? root(r1) - 1 : 1 - root(2 - r1);
-    r2 = 2 * rand48(&l->xi);
-    dy = r2 < 1 ? root(r2) - 1 : 1 - root(2 - r2);
+    zero = vd_set(0);
+    one = vd_set(1);
 
-    d = vec_add(vec_add(vec_scale(cam->cx, ((l->sx + .5 + dx) / 2 + l->x)
-                                           / cam->w - .5),
-                        vec_scale(cam->cy, ((l->sy + .5 + dy) / 2 + l->y)
-                                           / cam->h - .5)),
-                cam->d);
+    active = vm_from_bits(st->active >> k);
+    o = vv_load(st->ox, st->oy, st->oz, k);
+    d = vv_load(st->dx, st->dy, st->dz, k);
+
+    intersect(&tab->scene, o, d, &t, &id);
+
+    hit = vm_andnot(active, vi_eq(id, vi_set(NONE)));
+
+    /* x = o + d t, n = norm(x - p), nl = n.d < 0 ? n : n * -1 */
+    x = vv_add(o, vv_scale(d, t));
+    n = vv_norm(vv_sub(x, vv_make(vd_lookup(tab->px, id),
+                                  vd_lookup(tab->py, id),
+                                  vd_lookup(tab->pz, id))));
+    facing = vd_lt(vv_dot(n, d), zero);
+    nl = vv_select(facing, n, vv_scale(n, vd_set(-1)));
+
+    /* ++depth > 5: go on with probability p, else return the emission */
+    depth = vd_add(vd_load(st->depth + k), one);
+    vd_store(st->depth + k, depth);
+
+    xi = vi_load(st->xi + k);
+    rr = vm_and(hit, vd_gt(depth, vd_set(5)));
+    alive = vm_andnot(hit, vm_andnot(rr, vd_lt(vi_rand48(&xi, rr),
+                                               vd_lookup(tab->p, id))));
+
+    mirror = vm_and(alive, vi_eq(id, vi_set(MIRROR)));
+    glass = vm_and(alive, vi_eq(id, vi_set(GLASS)));
+    diff = vm_andnot(vm_andnot(alive, mirror), glass);
+
+    /* diffuse: r1 = 2 pi erand48(), r2 = erand48() */
+    vd_store(st->r1 + k, vd_mul(vd_set(2 * PI), vi_rand48(&xi, diff)));
+    vd_store(st->r2 + k, vi_rand48(&xi, diff));
+
+    vi_store(st->id + k, id);
+    vv_store(st->hx, st->hy, st->hz, k, x);
+    vv_store(st->wx, st->wy, st->wz, k, nl);
+
+    dir = d;
+
+    if (vm_bits(vm_or(mirror, glass))) {
+        refl = vv_sub(d, vv_scale(vv_scale(n, vd_set(2)), vv_dot(n, d)));
+        dir = refl;
+
+        if (vm_bits(glass)) {
+            into = vd_gt(vv_dot(n, nl), zero);
+            nnt = vd_select(into, vd_set(1 / 1.5), vd_set(1.5 / 1));
+            ddn = vv_dot(d, nl);
+            cos2t = vd_sub(one, vd_mul(vd_mul(nnt, nnt),
+                                       vd_sub(one, vd_mul(ddn, ddn))));
+
+            /* else total internal reflection: refl, like a mirror */
+            refract = vm_andnot(glass, vd_lt(cos2t, zero));
+
+            if (vm_bits(refract)) {
+                tdir = vv_norm(vv_sub(vv_scale(d, nnt),
+                    vv_scale(n, vd_mul(vd_select(into, one, vd_set(-1)),
+                                       vd_add(vd_mul(ddn, nnt),
+                                              vd_sqrt(cos2t))))));
+
+                c = vd_sub(one, vd_select(into, vd_mul(ddn, vd_set(-1)),
+                                          vv_dot(tdir, n)));
+                f = vd_set(1 - (.5 * .5) / (2.5 * 2.5));
+                re = vd_add(vd_set((.5 * .5) / (2.5 * 2.5)),
+                            vd_mul(vd_mul(vd_mul(vd_mul(vd_mul(f, c), c), c),
+                                          c), c));
+                tr = vd_sub(one, re);
+                pr = vd_add(vd_set(.25), vd_mul(vd_set(.5), re));
+
+                /* past depth 2 one of the two rays, by roulette */
+                deep = vm_and(refract, vd_gt(depth, vd_set(2)));
+                take_refl = vm_and(deep, vd_lt(vi_rand48(&xi, deep), pr));
+
+                vd_store(st->k + k,
+                         vd_select(deep,
+                                   vd_select(take_refl, vd_div(re, pr),
+                                             vd_div(tr, vd_sub(one, pr))),
+                                   re));
+                vd_store(st->tr + k, tr);
+                vv_store(st->rx, st->ry, st->rz, k, refl);
+
+                bent = vm_andnot(refract, take_refl);
+                dir = vv_select(bent, tdir, refl);
+
+                st->scaled |= vm_bits(deep) << k;
+                st->split |= vm_bits(vm_andnot(refract, deep)) << k;
+            }
+        }
+    }
+
+    vi_store(st->xi + k, xi);
+
+    /* the next ray of the paths going on; diffuse ones get their d later */
+    vv_store(st->ox, st->oy, st->oz, k, vv_select(alive, x, o));
+    vv_store(st->dx, st->dy, st->dz, k,
+             vv_select(vm_andnot(alive, diff), dir, d));
+
+    st->alive |= vm_bits(alive) << k;
+    st->diffuse |= vm_bits(diff) << k;
+    st->ended |= vm_bits(vm_andnot(active, alive)) << k;
+}
+
+
+/*
+ * The new directions of the diffuse bounces, from w = nl and the random
+ * angle and radius: u = norm((|w.x| > .1 ? (0, 1, 0) : (1, 0, 0)) x w),
+ * v = w x u, d = norm(u cos(r1) sqrt(r2) + v sin(r1) sqrt(r2)
+ * + w sqrt(1 - r2)).
+ */
+static inline void
+diffuse_dirs(lanes_state *st, int k)
+{
+    vd    r2, r2s, zero, one;
+    vm    steep, diff;
+    vvec  w, u, v, a, dir;
+
+    zero = vd_set(0);
+    one = vd_set(1);
+    diff = vm_from_bits(st->diffuse >> k);
+
+    w = vv_load(st->wx, st->wy, st->wz, k);
+    r2 = vd_load(st->r2 + k);
+    r2s = vd_sqrt(r2);
+
+    steep = vd_gt(vd_abs(w.x), vd_set(.1));
+    a = vv_make(vd_select(steep, zero, one), vd_select(steep, one, zero),
+                zero);
+    u = vv_norm(vv_cross(a, w));
+    v = vv_cross(w, u);
+
+    dir = vv_norm(vv_add(vv_add(vv_scale(vv_scale(u, vd_load(st->cos_r1 + k)),
+                                         r2s),
+                                vv_scale(vv_scale(v, vd_load(st->sin_r1 + k)),
+                                         r2s)),
+                         vv_scale(w, vd_sqrt(vd_sub(one, r2)))));
+
+    vv_store(st->dx, st->dy, st->dz, k,
+             vv_select(diff, dir, vv_load(st->dx, st->dy, st->dz, k)));
+}
+
+
+/*
+ * The lanes' next camera rays (lanes k to k + VW - 1 in st->camera): the
+ * tent filter and smallpt's camera, for the lane's subpixel.
+ */
+static inline void
+camera_rays(engine *en, int k)
+{
+    vd                   r, s, one, two, half, dx, dy, a, b;
+    vi                   xi;
+    vm                   m, low;
+    vvec                 d;
+    lanes_state         *st = &en->st;
+    const camera        *cam = &en->cam;
+
+    one = vd_set(1);
+    two = vd_set(2);
+    half = vd_set(.5);
+    m = vm_from_bits(st->camera >> k);
+    xi = vi_load(st->xi + k);
+
+    /* r1 = 2 erand48(), dx = r1 < 1 ? sqrt(r1) - 1 : 1 - sqrt(2 - r1) */
+    r = vd_mul(two, vi_rand48(&xi, m));
+    low = vd_lt(r, one);
+    s = vd_sqrt(vd_select(low, r, vd_sub(two, r)));
+    dx = vd_select(low, vd_sub(s, one), vd_sub(one, s));
+
+    r = vd_mul(two, vi_rand48(&xi, m));
+    low = vd_lt(r, one);
+    s = vd_sqrt(vd_select(low, r, vd_sub(two, r)));
+    dy = vd_select(low, vd_sub(s, one), vd_sub(one, s));
+
+    vi_store(st->xi + k, xi);
+
+    /* ((sx + .5 + dx) / 2 + x) / w - .5, and for y alike */
+    a = vd_sub(vd_div(vd_add(vd_mul(vd_add(vd_load(st->sx + k), dx), half),
+                             vd_load(st->px + k)),
+                      vd_set(cam->w)),
+               half);
+    b = vd_sub(vd_div(vd_add(vd_mul(vd_add(vd_load(st->sy + k), dy), half),
+                             vd_load(st->py + k)),
+                      vd_set(cam->h)),
+               half);
+
+    d = vv_add(vv_add(vv_scale(vv_set(cam->cx), a),
+                      vv_scale(vv_set(cam->cy), b)),
+               vv_set(cam->d));
 
     /* g++ normalizes d before it computes the origin */
-    d = vec_norm(d);
+    d = vv_norm(d);
 
-    set_ray(en->rays, k, vec_add(cam->o, vec_scale(d, 140)), d);
-    l->depth = 0;
+    vv_store(st->ox, st->oy, st->oz, k,
+             vv_select(m, vv_add(vv_set(cam->o), vv_scale(d, vd_set(140))),
+                       vv_load(st->ox, st->oy, st->oz, k)));
+    vv_store(st->dx, st->dy, st->dz, k,
+             vv_select(m, d, vv_load(st->dx, st->dy, st->dz, k)));
+    vd_store(st->depth + k, vd_select(m, vd_set(0), vd_load(st->depth + k)));
 }
 
 
-/* Gives the lane its next row and its first ray, or makes it idle. */
-static void
-start_row(const engine *en, lane *l, int k)
+static inline void
+set_ray(lanes_state *st, int k, vec o, vec d)
 {
+    st->ox[k] = o.x;
+    st->oy[k] = o.y;
+    st->oz[k] = o.z;
+    st->dx[k] = d.x;
+    st->dy[k] = d.y;
+    st->dz[k] = d.z;
+}
+
+
+/* The lane's subpixel, where camera_rays() reads it. */
+static inline void
+set_subpixel(engine *en, lane *l, int k)
+{
+    en->st.px[k] = l->x;
+    en->st.sx[k] = l->sx + .5;
+    en->st.sy[k] = l->sy + .5;
+    en->st.camera |= 1u << k;
+}
+
+
+/* Gives the lane its next row, or makes it idle. */
+static void
+start_row(engine *en, lane *l, int k)
+{
+    unsigned                        y;
     const smallpt_trace_rows_args  *a = en->args;
 
     l->row = a->claim(a->data);
     if (l->row < 0) {
+        en->st.active &= ~(1u << k);
         return;
     }
 
+    y = (unsigned) (a->height - 1 - l->row);
+
     l->x = 0;
-    l->y = (unsigned) (a->height - 1 - l->row);
+    l->y = y;
     l->sx = 0;
     l->sy = 0;
     l->s = 0;
@@ -297,22 +631,24 @@ start_row(const engine *en, lane *l, int k)
     l->rgb = a->rgb + en->stride * (size_t) (l->row - a->first_row);
 
     /* Xi = {0, 0, y*y*y}: only y^3 mod 2^16 is kept, in the high word */
-    l->xi = (uint64_t) ((l->y * l->y * l->y) & 0xFFFF) << 32;
+    en->st.xi[k] = (uint64_t) ((y * y * y) & 0xFFFF) << 32;
+    en->st.py[k] = y;
+    en->st.active |= 1u << k;
 
-    camera_ray(en, l, k);
+    set_subpixel(en, l, k);
 }
 
 
 /* A sample's radiance is known: add it, move on to the next sample. */
 static inline void
-sample_done(const engine *en, lane *l, int k, vec radiance)
+sample_done(engine *en, lane *l, int k, vec radiance)
 {
     const smallpt_trace_rows_args  *a = en->args;
 
-    l->r = vec_add(l->r, vec_scale(radiance, 1. / a->samps));
+    l->r = vec_add(l->r, vec_scale(radiance, en->inv_samps));
 
     if (++l->s < a->samps) {
-        camera_ray(en, l, k);
+        en->st.camera |= 1u << k;
         return;
     }
 
@@ -329,7 +665,7 @@ sample_done(const engine *en, lane *l, int k, vec radiance)
     }
 
     if (l->sy < 2) {
-        camera_ray(en, l, k);
+        set_subpixel(en, l, k);
         return;
     }
 
@@ -340,7 +676,7 @@ sample_done(const engine *en, lane *l, int k, vec radiance)
     l->acc = vec_make(0, 0, 0);
 
     if (++l->x < (unsigned) a->width) {
-        camera_ray(en, l, k);
+        set_subpixel(en, l, k);
         return;
     }
 
@@ -349,69 +685,52 @@ sample_done(const engine *en, lane *l, int k, vec radiance)
 }
 
 
-static inline frame *
-push(lane *l, int kind, const sphere *obj, vec f)
-{
-    int     cap;
-    frame  *stack, *fr;
-
-    if (l->top == l->cap) {
-        cap = l->cap != 0 ? 2 * l->cap : 64;
-        stack = realloc(l->stack, (size_t) cap * sizeof(frame));
-        if (stack == NULL) {
-            return NULL;
-        }
-
-        l->stack = stack;
-        l->cap = cap;
-    }
-
-    fr = &l->stack[l->top++];
-    fr->kind = kind;
-    fr->e = obj->e;
-    fr->f = f;
-
-    return fr;
-}
-
-
 /*
- * The lane's path ended with radiance L: fold the frames back, as the
- * recursion returns, until the sample is done or a glass split's reflected
- * ray is still to trace.
+ * Lane k's path ended at this bounce with radiance L: fold its frames back,
+ * as the recursion returns, until the sample is done or a glass split's
+ * reflected ray is still to trace.
  */
-static inline void
-path_done(const engine *en, lane *l, int k, vec L)
+static void
+path_done(engine *en, lane *l, int k, vec L)
 {
-    frame  *fr;
+    int           i;
+    vec           e;
+    const vec    *f;
+    frame        *fr;
+    split        *sp;
+    lanes_state  *st = &en->st;
 
-    while (l->top > 0) {
-        fr = &l->stack[l->top - 1];
+    /* the bounce that ended the path (depth) pushed no frame */
+    for (i = (int) st->depth[k] - 2; i >= 0; i--) {
+        fr = &l->stack[i];
+        f = &en->tab.f[i + 1 > 5][fr->id];
+        e = spheres[fr->id].e;
 
         switch (fr->kind) {
 
         case FOLD_PLAIN:
-            L = vec_add(fr->e, vec_mult(fr->f, L));
+            L = vec_add(e, vec_mult(*f, L));
             break;
 
         case FOLD_SCALED:
-            L = vec_add(fr->e, vec_mult(fr->f, vec_scale(L, fr->k)));
+            L = vec_add(e, vec_mult(*f, vec_scale(L, fr->k)));
             break;
 
         case FOLD_REFRACTED:
-            fr->kept = vec_scale(L, fr->tr);
+            sp = &l->splits[i + 1];
+            sp->kept = vec_scale(L, sp->tr);
             fr->kind = FOLD_REFLECTED;
-            set_ray(en->rays, k, fr->x, fr->refl);
-            l->depth = fr->depth;
+
+            set_ray(st, k, sp->x, sp->refl);
+            st->depth[k] = i + 1;
             return;
 
         default: /* FOLD_REFLECTED */
-            L = vec_add(fr->e, vec_mult(fr->f, vec_add(vec_scale(L, fr->k),
-                                                       fr->kept)));
+            sp = &l->splits[i + 1];
+            L = vec_add(e, vec_mult(*f, vec_add(vec_scale(L, sp->re),
+                                                sp->kept)));
             break;
         }
-
-        l->top--;
     }
 
     sample_done(en, l, k, L);
@@ -419,201 +738,62 @@ path_done(const engine *en, lane *l, int k, vec L)
 
 
 /*
- * Where each lane's ray hit and the normals there: x = o + d t,
- * n = norm(x - p), nl = n.d < 0 ? n : n * -1. Lanes that hit nothing (or
- * are idle) compute something harmless that is not used.
+ * The scalar part of a bounce: each going-on path pushes its frame, each
+ * diffuse one gets cos and sin of its angle. Returns SMALLPT_OK or
+ * SMALLPT_ENOMEM.
  */
-static inline void
-hit_points(const ray_lanes *rays, const int *id, const double *t, hits *h)
+static int
+push_frames(engine *en)
 {
-    int     k;
-    vm      facing;
-    vvec    o, d, x, n, p;
-    double  px[LANES], py[LANES], pz[LANES], dist[LANES];
+    int           k, i, cap;
+    frame        *stack, *fr;
+    lane         *l;
+    split        *sp;
+    uint32_t      todo, bit;
+    lanes_state  *st = &en->st;
 
-    for (k = 0; k < LANES; k++) {
-        px[k] = id[k] >= 0 ? spheres[id[k]].p.x : 0;
-        py[k] = id[k] >= 0 ? spheres[id[k]].p.y : 0;
-        pz[k] = id[k] >= 0 ? spheres[id[k]].p.z : 0;
-        dist[k] = id[k] >= 0 ? t[k] : 1;
-    }
+    for (todo = st->alive; todo != 0; todo &= todo - 1) {
+        k = __builtin_ctz(todo);
+        bit = 1u << k;
+        l = &en->lanes[k];
+        i = (int) st->depth[k] - 1;
 
-    for (k = 0; k < LANES; k += VW) {
-        o = vv_load(rays->ox, rays->oy, rays->oz, k);
-        d = vv_load(rays->dx, rays->dy, rays->dz, k);
-        p = vv_load(px, py, pz, k);
+        if (i >= l->cap) {
+            cap = l->cap != 0 ? 2 * l->cap : 64;
+            stack = realloc(l->stack, (size_t) cap * sizeof(frame));
+            if (stack == NULL) {
+                return SMALLPT_ENOMEM;
+            }
 
-        x = vv_add(o, vv_scale(d, vd_load(dist + k)));
-        n = vv_norm(vv_sub(x, p));
-        facing = vd_lt(vv_dot(n, d), vd_set(0));
+            l->stack = stack;
+            l->cap = cap;
+        }
 
-        vv_store(h->x, h->y, h->z, k, x);
-        vv_store(h->nx, h->ny, h->nz, k, n);
-        vv_store(h->lx, h->ly, h->lz, k, vv_make(
-                     vd_select(facing, n.x, vd_mul(n.x, vd_set(-1))),
-                     vd_select(facing, n.y, vd_mul(n.y, vd_set(-1))),
-                     vd_select(facing, n.z, vd_mul(n.z, vd_set(-1)))));
-    }
-}
+        fr = &l->stack[i];
+        fr->id = (int) st->id[k];
 
+        if (st->diffuse & bit) {
+            fr->kind = FOLD_PLAIN;
+            st->cos_r1[k] = cos(st->r1[k]);
+            st->sin_r1[k] = sin(st->r1[k]);
 
-/*
- * The new directions of the diffuse bounces, from w = nl and the random
- * angle and radius: u = norm((|w.x| > .1 ? (0, 1, 0) : (1, 0, 0)) x w),
- * v = w x u, d = norm(u cos(r1) sqrt(r2) + v sin(r1) sqrt(r2)
- * + w sqrt(1 - r2)). Lanes that are not diffuse compute something harmless.
- */
-static inline void
-diffuse_dirs(hits *h)
-{
-    int   k;
-    vd    r2, r2s, zero, one;
-    vm    steep;
-    vvec  w, u, v, a, dir;
+        } else if (st->scaled & bit) {
+            fr->kind = FOLD_SCALED;
+            fr->k = st->k[k];
 
-    zero = vd_set(0);
-    one = vd_set(1);
-
-    for (k = 0; k < LANES; k += VW) {
-        w = vv_load(h->lx, h->ly, h->lz, k);
-        r2 = vd_load(h->r2 + k);
-        r2s = vd_sqrt(r2);
-
-        steep = vd_gt(vd_abs(w.x), vd_set(.1));
-        a = vv_make(vd_select(steep, zero, one), vd_select(steep, one, zero),
-                    zero);
-        u = vv_norm(vv_cross(a, w));
-        v = vv_cross(w, u);
-
-        dir = vv_norm(vv_add(vv_add(vv_scale(vv_scale(u,
-                                                      vd_load(h->cos_r1 + k)),
-                                             r2s),
-                                    vv_scale(vv_scale(v,
-                                                      vd_load(h->sin_r1 + k)),
-                                             r2s)),
-                             vv_scale(w, vd_sqrt(vd_sub(one, r2)))));
-
-        vv_store(h->dx, h->dy, h->dz, k, dir);
-    }
-}
-
-
-/*
- * One bounce of radiance(): the ray of lane k hit sphere id (id -1:
- * nothing) where h says. Sets the lane's next ray, or ends its path, or,
- * for a diffuse surface, draws its random numbers and leaves the new ray to
- * diffuse_dirs() (h->diffuse[k]). Returns SMALLPT_OK or SMALLPT_ENOMEM.
- */
-static inline int
-bounce(const engine *en, lane *l, int k, int id, hits *h)
-{
-    int            into;
-    vec            d, x, n, nl, f, tdir, refl;
-    double         p, r1, nnt, ddn, cos2t, r0, c, re, tr, pr;
-    frame         *fr;
-    ray_lanes     *rays = en->rays;
-    const sphere  *obj;
-
-    if (id < 0) {
-        path_done(en, l, k, vec_make(0, 0, 0));
-        return SMALLPT_OK;
-    }
-
-    d = vec_make(rays->dx[k], rays->dy[k], rays->dz[k]);
-    x = vec_make(h->x[k], h->y[k], h->z[k]);
-    n = vec_make(h->nx[k], h->ny[k], h->nz[k]);
-    nl = vec_make(h->lx[k], h->ly[k], h->lz[k]);
-
-    obj = &spheres[id];
-    f = obj->c;
-    p = f.x > f.y && f.x > f.z ? f.x : f.y > f.z ? f.y : f.z;
-
-    if (++l->depth > 5) {
-        if (rand48(&l->xi) < p) {
-            f = vec_scale(f, 1 / p);
+        } else if (st->split & bit) {
+            fr->kind = FOLD_REFRACTED;
+            sp = &l->splits[i + 1];
+            sp->x = vec_make(st->hx[k], st->hy[k], st->hz[k]);
+            sp->refl = vec_make(st->rx[k], st->ry[k], st->rz[k]);
+            sp->re = st->k[k];
+            sp->tr = st->tr[k];
 
         } else {
-            path_done(en, l, k, obj->e);
-            return SMALLPT_OK;
+            fr->kind = FOLD_PLAIN;
         }
     }
 
-    if (obj->refl == DIFF) {
-        r1 = 2 * PI * rand48(&l->xi);
-        h->r2[k] = rand48(&l->xi);
-        h->cos_r1[k] = cos(r1);
-        h->sin_r1[k] = sin(r1);
-        h->diffuse[k] = 1;
-
-        return push(l, FOLD_PLAIN, obj, f) != NULL ? SMALLPT_OK
-                                                   : SMALLPT_ENOMEM;
-    }
-
-    refl = vec_sub(d, vec_scale(vec_scale(n, 2), vec_dot(n, d)));
-
-    if (obj->refl == SPEC) {
-        if (push(l, FOLD_PLAIN, obj, f) == NULL) {
-            return SMALLPT_ENOMEM;
-        }
-
-        set_ray(rays, k, x, refl);
-        return SMALLPT_OK;
-    }
-
-    into = vec_dot(n, nl) > 0;
-    nnt = into ? 1 / 1.5 : 1.5 / 1;
-    ddn = vec_dot(d, nl);
-    cos2t = 1 - nnt * nnt * (1 - ddn * ddn);
-
-    if (cos2t < 0) {
-        if (push(l, FOLD_PLAIN, obj, f) == NULL) {
-            return SMALLPT_ENOMEM;
-        }
-
-        set_ray(rays, k, x, refl);
-        return SMALLPT_OK;
-    }
-
-    tdir = vec_norm(vec_sub(vec_scale(d, nnt),
-                            vec_scale(n, (into ? 1 : -1)
-                                         * (ddn * nnt + root(cos2t)))));
-    r0 = (.5 * .5) / (2.5 * 2.5);
-    c = 1 - (into ? -ddn : vec_dot(tdir, n));
-    re = r0 + (1 - r0) * c * c * c * c * c;
-    tr = 1 - re;
-    pr = .25 + .5 * re;
-
-    if (l->depth > 2) {
-        fr = push(l, FOLD_SCALED, obj, f);
-        if (fr == NULL) {
-            return SMALLPT_ENOMEM;
-        }
-
-        if (rand48(&l->xi) < pr) {
-            fr->k = re / pr;
-            set_ray(rays, k, x, refl);
-
-        } else {
-            fr->k = tr / (1 - pr);
-            set_ray(rays, k, x, tdir);
-        }
-
-        return SMALLPT_OK;
-    }
-
-    /* g++ evaluates the refracted ray first: it draws its numbers first */
-    fr = push(l, FOLD_REFRACTED, obj, f);
-    if (fr == NULL) {
-        return SMALLPT_ENOMEM;
-    }
-
-    fr->k = re;
-    fr->tr = tr;
-    fr->x = x;
-    fr->refl = refl;
-    fr->depth = l->depth;
-
-    set_ray(rays, k, x, tdir);
     return SMALLPT_OK;
 }
 
@@ -621,92 +801,108 @@ bounce(const engine *en, lane *l, int k, int id, hits *h)
 int
 TRACE_ROWS(const smallpt_trace_rows_args *a)
 {
-    int          k, rc, active, id[LANES];
-    hits         h;
-    lane         lanes[LANES];
-    double       t[LANES];
-    camera       cam;
-    engine       en;
-    ray_lanes    rays;
-    scene_lanes  scene;
+    int           k, rc;
+    lane         *l;
+    engine       *en;
+    camera       *cam;
+    uint32_t      todo;
+    lanes_state  *st;
 
-    scene_lanes_init(&scene);
+    en = malloc(sizeof(engine));
+    if (en == NULL) {
+        return SMALLPT_ENOMEM;
+    }
 
-    cam.o = vec_make(50, 52, 295.6);
-    cam.d = vec_norm(vec_make(0, -0.042612, -1));
-    cam.cx = vec_make(a->width * .5135 / a->height, 0, 0);
-    cam.cy = vec_scale(vec_norm(vec_cross(cam.cx, cam.d)), .5135);
-    cam.w = a->width;
-    cam.h = a->height;
+    st = &en->st;
+    cam = &en->cam;
 
-    en.args = a;
-    en.cam = &cam;
-    en.rays = &rays;
-    en.stride = (size_t) a->width * 3;
+    scene_tables_init(&en->tab);
+
+    cam->o = vec_make(50, 52, 295.6);
+    cam->d = vec_norm(vec_make(0, -0.042612, -1));
+    cam->cx = vec_make(a->width * .5135 / a->height, 0, 0);
+    cam->cy = vec_scale(vec_norm(vec_cross(cam->cx, cam->d)), .5135);
+    cam->w = a->width;
+    cam->h = a->height;
+
+    en->args = a;
+    en->inv_samps = 1. / a->samps;
+    en->stride = (size_t) a->width * 3;
+
+    st->active = 0;
+    st->camera = 0;
 
     /* idle lanes trace a harmless copy of a real ray */
     for (k = 0; k < LANES; k++) {
-        set_ray(&rays, k, cam.o, cam.d);
-        lanes[k].stack = NULL;
-        lanes[k].top = 0;
-        lanes[k].cap = 0;
+        set_ray(st, k, cam->o, cam->d);
+        st->depth[k] = 0;
+        st->xi[k] = 0;
+        st->px[k] = st->py[k] = st->sx[k] = st->sy[k] = .5;
+        en->lanes[k].stack = NULL;
+        en->lanes[k].cap = 0;
     }
 
-    active = 0;
     for (k = 0; k < LANES; k++) {
-        start_row(&en, &lanes[k], k);
-        active += lanes[k].row >= 0;
+        start_row(en, &en->lanes[k], k);
     }
 
     rc = SMALLPT_OK;
 
-    while (active > 0) {
+    for ( ;; ) {
+        for (k = 0; k < LANES; k += VW) {
+            if ((st->camera >> k) & VMASK) {
+                camera_rays(en, k);
+            }
+        }
+
+        st->camera = 0;
+
+        if (st->active == 0) {
+            break;
+        }
+
         if (a->stopped(a->data)) {
             rc = SMALLPT_ECANCELLED;
             break;
         }
 
-        intersect_lanes(&scene, &rays, id, t);
+        st->alive = 0;
+        st->diffuse = 0;
+        st->scaled = 0;
+        st->split = 0;
+        st->ended = 0;
 
-        hit_points(&rays, id, t, &h);
-
-        active = 0;
-
-        for (k = 0; k < LANES; k++) {
-            h.diffuse[k] = 0;
-            h.r2[k] = 0;
-            h.cos_r1[k] = 1;
-            h.sin_r1[k] = 0;
-
-            if (lanes[k].row < 0) {
-                continue;
+        for (k = 0; k < LANES; k += VW) {
+            if ((st->active >> k) & VMASK) {
+                shade(en, k);
             }
-
-            rc = bounce(&en, &lanes[k], k, id[k], &h);
-            if (rc != SMALLPT_OK) {
-                break;
-            }
-
-            active += lanes[k].row >= 0;
         }
 
+        rc = push_frames(en);
         if (rc != SMALLPT_OK) {
             break;
         }
 
-        diffuse_dirs(&h);
-
-        for (k = 0; k < LANES; k++) {
-            if (h.diffuse[k]) {
-                set_ray(&rays, k, vec_make(h.x[k], h.y[k], h.z[k]),
-                        vec_make(h.dx[k], h.dy[k], h.dz[k]));
+        for (k = 0; k < LANES; k += VW) {
+            if ((st->diffuse >> k) & VMASK) {
+                diffuse_dirs(st, k);
             }
+        }
+
+        for (todo = st->ended; todo != 0; todo &= todo - 1) {
+            k = __builtin_ctz(todo);
+            l = &en->lanes[k];
+
+            path_done(en, l, k, st->id[k] == NONE ? vec_make(0, 0, 0)
+                                                  : spheres[st->id[k]].e);
         }
     }
 
     for (k = 0; k < LANES; k++) {
-        free(lanes[k].stack);
+        free(en->lanes[k].stack);
     }
+
+    free(en);
 
     return rc;
 }
