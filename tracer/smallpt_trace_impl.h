@@ -41,7 +41,6 @@
 #include "smallpt.h"
 
 
-#define CHUNKS  (LANES / VW)
 #define VMASK   ((1u << VW) - 1)
 
 /* sphere ids in vectors; NONE: nothing hit */
@@ -101,25 +100,20 @@ typedef struct {
     double    dx[LANES], dy[LANES], dz[LANES];
     double    depth[LANES];                     /* the ray's depth */
     uint64_t  xi[LANES];                        /* the row's erand48 state */
-    double    px[LANES], py[LANES];             /* pixel x and smallpt's y */
-    double    sx[LANES], sy[LANES];             /* subpixel + .5 */
 
-    uint64_t  id[LANES];                        /* the sphere hit */
+    double    t[LANES];                         /* the nearest hit so far */
+    uint64_t  id[LANES];                        /* and its sphere */
     double    hx[LANES], hy[LANES], hz[LANES];  /* the hit point */
-    double    wx[LANES], wy[LANES], wz[LANES];  /* the normal facing d */
+    double    nx[LANES], ny[LANES], nz[LANES];  /* the normal there */
+    double    wx[LANES], wy[LANES], wz[LANES];  /* and facing the ray */
     double    r1[LANES], r2[LANES];             /* diffuse: angle, radius */
     double    cos_r1[LANES], sin_r1[LANES];
-    double    k[LANES];                         /* glass: factor, or re */
-    double    tr[LANES];                        /* glass split: tr */
-    double    rx[LANES], ry[LANES], rz[LANES];  /* glass split: refl */
 
     uint32_t  active;       /* lanes with a row */
     uint32_t  alive;        /* paths going on after this bounce */
     uint32_t  diffuse;      /* of those, diffuse bounces */
-    uint32_t  scaled;       /* glass past depth 2 */
-    uint32_t  split;        /* glass at depth 1 or 2 */
+    uint32_t  glass;        /* and glass ones */
     uint32_t  ended;        /* paths ended at this bounce */
-    uint32_t  camera;       /* lanes that need a camera ray */
 } lanes_state;
 
 
@@ -320,23 +314,29 @@ scene_tables_init(scene_tables *t)
 
 
 /*
- * The rays against every sphere, as smallpt's intersect(): the distance
- * b -+ sqrt(det) to a sphere, the nearer one beyond EPS (0 if none, or if
- * det < 0: its root is NaN, and NaN is beyond nothing), and the spheres
- * scanned from the last, a hit (not 0) strictly nearer than the best so far
- * winning. id is NONE where nothing is hit.
+ * The rays of lanes k to k + VW - 1 against every sphere, as smallpt's
+ * intersect():
+ * the distance b -+ sqrt(det) to a sphere, the nearer one beyond EPS (0 if
+ * none, or if det < 0: its root is NaN, and NaN is beyond nothing), and the
+ * spheres scanned from the last, a hit (not 0) strictly nearer than the
+ * best so far winning. id is NONE where nothing is hit.
  */
 static inline void
-intersect(const scene_lanes *s, vvec o, vvec d, vd *t, vi *id)
+intersect(engine *en, int k)
 {
-    int   i;
-    vd    b, det, root, t1, t2, eps, zero, best;
-    vi    best_id;
-    vm    nearer;
-    vvec  op;
+    int                 i;
+    vd                  b, det, root, t1, t2, eps, zero, best;
+    vi                  best_id;
+    vm                  nearer;
+    vvec                o, d, op;
+    lanes_state        *st = &en->st;
+    const scene_lanes  *s = &en->tab.scene;
 
     eps = vd_set(EPS);
     zero = vd_set(0);
+    o = vv_load(st->ox, st->oy, st->oz, k);
+    d = vv_load(st->dx, st->dy, st->dz, k);
+
     best = vd_set(1e20);
     best_id = vi_set(NONE);
 
@@ -357,27 +357,27 @@ intersect(const scene_lanes *s, vvec o, vvec d, vd *t, vi *id)
         best_id = vi_select(nearer, vi_set(i), best_id);
     }
 
-    *t = best;
-    *id = best_id;
+    vd_store(st->t + k, best);
+    vi_store(st->id + k, best_id);
 }
 
 
 /*
  * The part of radiance() before its recursive call, for the lanes k to
- * k + VW - 1: where each ray hits, the normal there, Russian roulette,
- * and the next ray of a mirror or glass bounce; for a diffuse bounce, its
- * random numbers (the direction needs cos and sin: diffuse_dirs()). What
- * the lanes do next is left in the lane sets.
+ * k + VW - 1, once intersect() found where each ray hits: the normal there,
+ * Russian roulette,
+ * and the next ray of a mirror bounce; for a diffuse bounce, its random
+ * numbers (the direction needs cos and sin: diffuse_dirs()). Glass, a lane
+ * or two a bounce, is left to bounce_glass(). What the lanes do next is
+ * left in the lane sets.
  */
 static inline void
 shade(engine *en, int k)
 {
-    vd                   t, depth, zero, one, cos2t, nnt, ddn, c, re, tr, pr,
-                         f;
+    vd                   t, depth, zero, one;
     vi                   id, xi;
-    vm                   active, hit, rr, alive, mirror, glass, diff, facing,
-                         into, refract, deep, take_refl, bent;
-    vvec                 o, d, x, n, nl, refl, tdir, dir;
+    vm                   active, hit, rr, alive, mirror, glass, diff, facing;
+    vvec                 o, d, x, n, nl, refl;
     lanes_state         *st = &en->st;
     const scene_tables  *tab = &en->tab;
 
@@ -387,8 +387,8 @@ shade(engine *en, int k)
     active = vm_from_bits(st->active >> k);
     o = vv_load(st->ox, st->oy, st->oz, k);
     d = vv_load(st->dx, st->dy, st->dz, k);
-
-    intersect(&tab->scene, o, d, &t, &id);
+    t = vd_load(st->t + k);
+    id = vi_load(st->id + k);
 
     hit = vm_andnot(active, vi_eq(id, vi_set(NONE)));
 
@@ -417,71 +417,25 @@ shade(engine *en, int k)
     vd_store(st->r1 + k, vd_mul(vd_set(2 * PI), vi_rand48(&xi, diff)));
     vd_store(st->r2 + k, vi_rand48(&xi, diff));
 
-    vi_store(st->id + k, id);
     vv_store(st->hx, st->hy, st->hz, k, x);
     vv_store(st->wx, st->wy, st->wz, k, nl);
 
-    dir = d;
-
-    if (vm_bits(vm_or(mirror, glass))) {
-        refl = vv_sub(d, vv_scale(vv_scale(n, vd_set(2)), vv_dot(n, d)));
-        dir = refl;
-
-        if (vm_bits(glass)) {
-            into = vd_gt(vv_dot(n, nl), zero);
-            nnt = vd_select(into, vd_set(1 / 1.5), vd_set(1.5 / 1));
-            ddn = vv_dot(d, nl);
-            cos2t = vd_sub(one, vd_mul(vd_mul(nnt, nnt),
-                                       vd_sub(one, vd_mul(ddn, ddn))));
-
-            /* else total internal reflection: refl, like a mirror */
-            refract = vm_andnot(glass, vd_lt(cos2t, zero));
-
-            if (vm_bits(refract)) {
-                tdir = vv_norm(vv_sub(vv_scale(d, nnt),
-                    vv_scale(n, vd_mul(vd_select(into, one, vd_set(-1)),
-                                       vd_add(vd_mul(ddn, nnt),
-                                              vd_sqrt(cos2t))))));
-
-                c = vd_sub(one, vd_select(into, vd_mul(ddn, vd_set(-1)),
-                                          vv_dot(tdir, n)));
-                f = vd_set(1 - (.5 * .5) / (2.5 * 2.5));
-                re = vd_add(vd_set((.5 * .5) / (2.5 * 2.5)),
-                            vd_mul(vd_mul(vd_mul(vd_mul(vd_mul(f, c), c), c),
-                                          c), c));
-                tr = vd_sub(one, re);
-                pr = vd_add(vd_set(.25), vd_mul(vd_set(.5), re));
-
-                /* past depth 2 one of the two rays, by roulette */
-                deep = vm_and(refract, vd_gt(depth, vd_set(2)));
-                take_refl = vm_and(deep, vd_lt(vi_rand48(&xi, deep), pr));
-
-                vd_store(st->k + k,
-                         vd_select(deep,
-                                   vd_select(take_refl, vd_div(re, pr),
-                                             vd_div(tr, vd_sub(one, pr))),
-                                   re));
-                vd_store(st->tr + k, tr);
-                vv_store(st->rx, st->ry, st->rz, k, refl);
-
-                bent = vm_andnot(refract, take_refl);
-                dir = vv_select(bent, tdir, refl);
-
-                st->scaled |= vm_bits(deep) << k;
-                st->split |= vm_bits(vm_andnot(refract, deep)) << k;
-            }
-        }
-    }
+    /* a mirror's ray: refl = d - n 2 (n.d) */
+    refl = vv_sub(d, vv_scale(vv_scale(n, vd_set(2)), vv_dot(n, d)));
+    vv_store(st->nx, st->ny, st->nz, k, n);
 
     vi_store(st->xi + k, xi);
 
-    /* the next ray of the paths going on; diffuse ones get their d later */
+    /*
+     * the next ray of the paths going on: diffuse ones get their direction
+     * from diffuse_dirs(), glass ones theirs from bounce_glass()
+     */
     vv_store(st->ox, st->oy, st->oz, k, vv_select(alive, x, o));
-    vv_store(st->dx, st->dy, st->dz, k,
-             vv_select(vm_andnot(alive, diff), dir, d));
+    vv_store(st->dx, st->dy, st->dz, k, vv_select(mirror, refl, d));
 
     st->alive |= vm_bits(alive) << k;
     st->diffuse |= vm_bits(diff) << k;
+    st->glass |= vm_bits(glass) << k;
     st->ended |= vm_bits(vm_andnot(active, alive)) << k;
 }
 
@@ -524,65 +478,6 @@ diffuse_dirs(lanes_state *st, int k)
 }
 
 
-/*
- * The lanes' next camera rays (lanes k to k + VW - 1 in st->camera): the
- * tent filter and smallpt's camera, for the lane's subpixel.
- */
-static inline void
-camera_rays(engine *en, int k)
-{
-    vd                   r, s, one, two, half, dx, dy, a, b;
-    vi                   xi;
-    vm                   m, low;
-    vvec                 d;
-    lanes_state         *st = &en->st;
-    const camera        *cam = &en->cam;
-
-    one = vd_set(1);
-    two = vd_set(2);
-    half = vd_set(.5);
-    m = vm_from_bits(st->camera >> k);
-    xi = vi_load(st->xi + k);
-
-    /* r1 = 2 erand48(), dx = r1 < 1 ? sqrt(r1) - 1 : 1 - sqrt(2 - r1) */
-    r = vd_mul(two, vi_rand48(&xi, m));
-    low = vd_lt(r, one);
-    s = vd_sqrt(vd_select(low, r, vd_sub(two, r)));
-    dx = vd_select(low, vd_sub(s, one), vd_sub(one, s));
-
-    r = vd_mul(two, vi_rand48(&xi, m));
-    low = vd_lt(r, one);
-    s = vd_sqrt(vd_select(low, r, vd_sub(two, r)));
-    dy = vd_select(low, vd_sub(s, one), vd_sub(one, s));
-
-    vi_store(st->xi + k, xi);
-
-    /* ((sx + .5 + dx) / 2 + x) / w - .5, and for y alike */
-    a = vd_sub(vd_div(vd_add(vd_mul(vd_add(vd_load(st->sx + k), dx), half),
-                             vd_load(st->px + k)),
-                      vd_set(cam->w)),
-               half);
-    b = vd_sub(vd_div(vd_add(vd_mul(vd_add(vd_load(st->sy + k), dy), half),
-                             vd_load(st->py + k)),
-                      vd_set(cam->h)),
-               half);
-
-    d = vv_add(vv_add(vv_scale(vv_set(cam->cx), a),
-                      vv_scale(vv_set(cam->cy), b)),
-               vv_set(cam->d));
-
-    /* g++ normalizes d before it computes the origin */
-    d = vv_norm(d);
-
-    vv_store(st->ox, st->oy, st->oz, k,
-             vv_select(m, vv_add(vv_set(cam->o), vv_scale(d, vd_set(140))),
-                       vv_load(st->ox, st->oy, st->oz, k)));
-    vv_store(st->dx, st->dy, st->dz, k,
-             vv_select(m, d, vv_load(st->dx, st->dy, st->dz, k)));
-    vd_store(st->depth + k, vd_select(m, vd_set(0), vd_load(st->depth + k)));
-}
-
-
 static inline void
 set_ray(lanes_state *st, int k, vec o, vec d)
 {
@@ -595,14 +490,35 @@ set_ray(lanes_state *st, int k, vec o, vec d)
 }
 
 
-/* The lane's subpixel, where camera_rays() reads it. */
+/*
+ * The lane's next camera ray: smallpt's tent filter and camera. One lane at
+ * a time: a bounce ends one path in ten, and square roots and divisions of
+ * vectors cost as much for the lanes that do not need them.
+ */
 static inline void
-set_subpixel(engine *en, lane *l, int k)
+camera_ray(engine *en, lane *l, int k)
 {
-    en->st.px[k] = l->x;
-    en->st.sx[k] = l->sx + .5;
-    en->st.sy[k] = l->sy + .5;
-    en->st.camera |= 1u << k;
+    vec            d;
+    double         r1, r2, dx, dy;
+    uint64_t      *xi = &en->st.xi[k];
+    const camera  *cam = &en->cam;
+
+    r1 = 2 * rand48(xi);
+    dx = r1 < 1 ? root(r1) - 1 : 1 - root(2 - r1);
+    r2 = 2 * rand48(xi);
+    dy = r2 < 1 ? root(r2) - 1 : 1 - root(2 - r2);
+
+    d = vec_add(vec_add(vec_scale(cam->cx, ((l->sx + .5 + dx) / 2 + l->x)
+                                           / cam->w - .5),
+                        vec_scale(cam->cy, ((l->sy + .5 + dy) / 2 + l->y)
+                                           / cam->h - .5)),
+                cam->d);
+
+    /* g++ normalizes d before it computes the origin */
+    d = vec_norm(d);
+
+    set_ray(&en->st, k, vec_add(cam->o, vec_scale(d, 140)), d);
+    en->st.depth[k] = 0;
 }
 
 
@@ -632,10 +548,9 @@ start_row(engine *en, lane *l, int k)
 
     /* Xi = {0, 0, y*y*y}: only y^3 mod 2^16 is kept, in the high word */
     en->st.xi[k] = (uint64_t) ((y * y * y) & 0xFFFF) << 32;
-    en->st.py[k] = y;
     en->st.active |= 1u << k;
 
-    set_subpixel(en, l, k);
+    camera_ray(en, l, k);
 }
 
 
@@ -648,7 +563,7 @@ sample_done(engine *en, lane *l, int k, vec radiance)
     l->r = vec_add(l->r, vec_scale(radiance, en->inv_samps));
 
     if (++l->s < a->samps) {
-        en->st.camera |= 1u << k;
+        camera_ray(en, l, k);
         return;
     }
 
@@ -665,7 +580,7 @@ sample_done(engine *en, lane *l, int k, vec radiance)
     }
 
     if (l->sy < 2) {
-        set_subpixel(en, l, k);
+        camera_ray(en, l, k);
         return;
     }
 
@@ -676,7 +591,7 @@ sample_done(engine *en, lane *l, int k, vec radiance)
     l->acc = vec_make(0, 0, 0);
 
     if (++l->x < (unsigned) a->width) {
-        set_subpixel(en, l, k);
+        camera_ray(en, l, k);
         return;
     }
 
@@ -738,9 +653,77 @@ path_done(engine *en, lane *l, int k, vec L)
 
 
 /*
+ * The rest of a glass bounce of lane k, whose frame is fr (plain so far):
+ * smallpt's refraction. The reflected ray for a total internal reflection;
+ * else past depth 2 one of the two rays by roulette, and at depth 1 and 2
+ * both, the refracted one first.
+ */
+static inline void
+bounce_glass(engine *en, lane *l, int k, frame *fr)
+{
+    int           into, depth;
+    vec           d, x, n, nl, tdir, refl;
+    double        nnt, ddn, cos2t, r0, c, re, tr, pr;
+    split        *sp;
+    lanes_state  *st = &en->st;
+
+    d = vec_make(st->dx[k], st->dy[k], st->dz[k]);
+    x = vec_make(st->hx[k], st->hy[k], st->hz[k]);
+    n = vec_make(st->nx[k], st->ny[k], st->nz[k]);
+    nl = vec_make(st->wx[k], st->wy[k], st->wz[k]);
+
+    refl = vec_sub(d, vec_scale(vec_scale(n, 2), vec_dot(n, d)));
+    into = vec_dot(n, nl) > 0;
+    nnt = into ? 1 / 1.5 : 1.5 / 1;
+    ddn = vec_dot(d, nl);
+    cos2t = 1 - nnt * nnt * (1 - ddn * ddn);
+
+    if (cos2t < 0) {
+        set_ray(st, k, x, refl);
+        return;
+    }
+
+    tdir = vec_norm(vec_sub(vec_scale(d, nnt),
+                            vec_scale(n, (into ? 1 : -1)
+                                         * (ddn * nnt + root(cos2t)))));
+    r0 = (.5 * .5) / (2.5 * 2.5);
+    c = 1 - (into ? -ddn : vec_dot(tdir, n));
+    re = r0 + (1 - r0) * c * c * c * c * c;
+    tr = 1 - re;
+    pr = .25 + .5 * re;
+    depth = (int) st->depth[k];
+
+    if (depth > 2) {
+        fr->kind = FOLD_SCALED;
+
+        if (rand48(&st->xi[k]) < pr) {
+            fr->k = re / pr;
+            set_ray(st, k, x, refl);
+
+        } else {
+            fr->k = tr / (1 - pr);
+            set_ray(st, k, x, tdir);
+        }
+
+        return;
+    }
+
+    /* g++ evaluates the refracted ray first: it draws its numbers first */
+    fr->kind = FOLD_REFRACTED;
+    sp = &l->splits[depth];
+    sp->re = re;
+    sp->tr = tr;
+    sp->x = x;
+    sp->refl = refl;
+
+    set_ray(st, k, x, tdir);
+}
+
+
+/*
  * The scalar part of a bounce: each going-on path pushes its frame, each
- * diffuse one gets cos and sin of its angle. Returns SMALLPT_OK or
- * SMALLPT_ENOMEM.
+ * diffuse one gets cos and sin of its angle, each glass one its ray.
+ * Returns SMALLPT_OK or SMALLPT_ENOMEM.
  */
 static int
 push_frames(engine *en)
@@ -748,7 +731,6 @@ push_frames(engine *en)
     int           k, i, cap;
     frame        *stack, *fr;
     lane         *l;
-    split        *sp;
     uint32_t      todo, bit;
     lanes_state  *st = &en->st;
 
@@ -771,26 +753,14 @@ push_frames(engine *en)
 
         fr = &l->stack[i];
         fr->id = (int) st->id[k];
+        fr->kind = FOLD_PLAIN;
 
         if (st->diffuse & bit) {
-            fr->kind = FOLD_PLAIN;
             st->cos_r1[k] = cos(st->r1[k]);
             st->sin_r1[k] = sin(st->r1[k]);
 
-        } else if (st->scaled & bit) {
-            fr->kind = FOLD_SCALED;
-            fr->k = st->k[k];
-
-        } else if (st->split & bit) {
-            fr->kind = FOLD_REFRACTED;
-            sp = &l->splits[i + 1];
-            sp->x = vec_make(st->hx[k], st->hy[k], st->hz[k]);
-            sp->refl = vec_make(st->rx[k], st->ry[k], st->rz[k]);
-            sp->re = st->k[k];
-            sp->tr = st->tr[k];
-
-        } else {
-            fr->kind = FOLD_PLAIN;
+        } else if (st->glass & bit) {
+            bounce_glass(en, l, k, fr);
         }
     }
 
@@ -802,10 +772,9 @@ int
 TRACE_ROWS(const smallpt_trace_rows_args *a)
 {
     int           k, rc;
-    lane         *l;
     engine       *en;
-    camera       *cam;
     uint32_t      todo;
+    camera       *cam;
     lanes_state  *st;
 
     en = malloc(sizeof(engine));
@@ -830,14 +799,16 @@ TRACE_ROWS(const smallpt_trace_rows_args *a)
     en->stride = (size_t) a->width * 3;
 
     st->active = 0;
-    st->camera = 0;
+    st->alive = 0;
+    st->diffuse = 0;
+    st->glass = 0;
+    st->ended = 0;
 
     /* idle lanes trace a harmless copy of a real ray */
     for (k = 0; k < LANES; k++) {
         set_ray(st, k, cam->o, cam->d);
         st->depth[k] = 0;
         st->xi[k] = 0;
-        st->px[k] = st->py[k] = st->sx[k] = st->sy[k] = .5;
         en->lanes[k].stack = NULL;
         en->lanes[k].cap = 0;
     }
@@ -848,19 +819,7 @@ TRACE_ROWS(const smallpt_trace_rows_args *a)
 
     rc = SMALLPT_OK;
 
-    for ( ;; ) {
-        for (k = 0; k < LANES; k += VW) {
-            if ((st->camera >> k) & VMASK) {
-                camera_rays(en, k);
-            }
-        }
-
-        st->camera = 0;
-
-        if (st->active == 0) {
-            break;
-        }
-
+    while (st->active != 0) {
         if (a->stopped(a->data)) {
             rc = SMALLPT_ECANCELLED;
             break;
@@ -868,12 +827,12 @@ TRACE_ROWS(const smallpt_trace_rows_args *a)
 
         st->alive = 0;
         st->diffuse = 0;
-        st->scaled = 0;
-        st->split = 0;
+        st->glass = 0;
         st->ended = 0;
 
         for (k = 0; k < LANES; k += VW) {
             if ((st->active >> k) & VMASK) {
+                intersect(en, k);
                 shade(en, k);
             }
         }
@@ -891,10 +850,9 @@ TRACE_ROWS(const smallpt_trace_rows_args *a)
 
         for (todo = st->ended; todo != 0; todo &= todo - 1) {
             k = __builtin_ctz(todo);
-            l = &en->lanes[k];
-
-            path_done(en, l, k, st->id[k] == NONE ? vec_make(0, 0, 0)
-                                                  : spheres[st->id[k]].e);
+            path_done(en, &en->lanes[k], k,
+                      st->id[k] == NONE ? vec_make(0, 0, 0)
+                                        : spheres[st->id[k]].e);
         }
     }
 
