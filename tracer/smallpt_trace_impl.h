@@ -125,6 +125,7 @@ typedef struct {
     double       px[16], py[16], pz[16];    /* centres */
     double       p[16];                     /* largest colour component */
     vec          f[2][NSPHERES];            /* colour, and after roulette */
+    int          emits[NSPHERES];           /* emission not 0 */
     scene_lanes  scene;
 } scene_tables;
 
@@ -309,6 +310,8 @@ scene_tables_init(scene_tables *t)
         t->p[i] = f.x > f.y && f.x > f.z ? f.x : f.y > f.z ? f.y : f.z;
         t->f[0][i] = f;
         t->f[1][i] = t->p[i] > 0 ? vec_scale(f, 1 / t->p[i]) : f;
+        t->emits[i] = spheres[i].e.x != 0 || spheres[i].e.y != 0
+                      || spheres[i].e.z != 0;
     }
 }
 
@@ -617,6 +620,21 @@ path_done(engine *en, lane *l, int k, vec L)
 
     /* the bounce that ended the path (depth) pushed no frame */
     for (i = (int) st->depth[k] - 2; i >= 0; i--) {
+
+        /*
+         * no light yet: e + f L and e + f (L k) stay exactly 0 where e is,
+         * down to a glass split or an emitting sphere (the light)
+         */
+        if (L.x == 0 && L.y == 0 && L.z == 0) {
+            while (l->stack[i].kind <= FOLD_SCALED
+                   && !en->tab.emits[l->stack[i].id])
+            {
+                if (--i < 0) {
+                    goto done;
+                }
+            }
+        }
+
         fr = &l->stack[i];
         f = &en->tab.f[i + 1 > 5][fr->id];
         e = spheres[fr->id].e;
@@ -647,6 +665,8 @@ path_done(engine *en, lane *l, int k, vec L)
             break;
         }
     }
+
+done:
 
     sample_done(en, l, k, L);
 }
@@ -722,7 +742,7 @@ bounce_glass(engine *en, lane *l, int k, frame *fr)
 
 /*
  * The scalar part of a bounce: each going-on path pushes its frame, each
- * diffuse one gets cos and sin of its angle, each glass one its ray.
+ * glass one gets its ray, each diffuse one cos and sin of its angle.
  * Returns SMALLPT_OK or SMALLPT_ENOMEM.
  */
 static int
@@ -731,12 +751,11 @@ push_frames(engine *en)
     int           k, i, cap;
     frame        *stack, *fr;
     lane         *l;
-    uint32_t      todo, bit;
+    uint32_t      todo;
     lanes_state  *st = &en->st;
 
     for (todo = st->alive; todo != 0; todo &= todo - 1) {
         k = __builtin_ctz(todo);
-        bit = 1u << k;
         l = &en->lanes[k];
         i = (int) st->depth[k] - 1;
 
@@ -754,14 +773,19 @@ push_frames(engine *en)
         fr = &l->stack[i];
         fr->id = (int) st->id[k];
         fr->kind = FOLD_PLAIN;
+    }
 
-        if (st->diffuse & bit) {
-            st->cos_r1[k] = cos(st->r1[k]);
-            st->sin_r1[k] = sin(st->r1[k]);
+    for (todo = st->glass; todo != 0; todo &= todo - 1) {
+        k = __builtin_ctz(todo);
+        l = &en->lanes[k];
+        bounce_glass(en, l, k, &l->stack[(int) st->depth[k] - 1]);
+    }
 
-        } else if (st->glass & bit) {
-            bounce_glass(en, l, k, fr);
-        }
+    /* one set of lanes at a time: fewer branches the CPU cannot foresee */
+    for (todo = st->diffuse; todo != 0; todo &= todo - 1) {
+        k = __builtin_ctz(todo);
+        st->cos_r1[k] = cos(st->r1[k]);
+        st->sin_r1[k] = sin(st->r1[k]);
     }
 
     return SMALLPT_OK;
