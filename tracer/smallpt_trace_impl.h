@@ -58,11 +58,16 @@ enum {
 };
 
 
-/* A frame: the bounce at depth i + 1 is frame i of its lane's stack. */
+/*
+ * A frame: the bounce at depth i + 1 is frame i of its lane's stack. The
+ * frames that can turn a radiance of 0 into another, those of an emitting
+ * sphere and glass splits, are linked, the last in lane.lit.
+ */
 typedef struct {
-    double  k;          /* FOLD_SCALED: the factor */
-    int     id;         /* the sphere hit */
-    int     kind;       /* FOLD_* */
+    double         k;       /* FOLD_SCALED: the factor */
+    int            prev;    /* the link, -1: none */
+    unsigned char  id;      /* the sphere hit */
+    unsigned char  kind;    /* FOLD_* */
 } frame;
 
 
@@ -87,6 +92,7 @@ typedef struct {
     unsigned char  *rgb;        /* the row's pixels */
     frame          *stack;
     int             cap;
+    int             lit;        /* the last linked frame, -1: none */
     split           splits[3];  /* [depth]: 1 and 2 */
 } lane;
 
@@ -619,19 +625,15 @@ path_done(engine *en, lane *l, int k, vec L)
     lanes_state  *st = &en->st;
 
     /* the bounce that ended the path (depth) pushed no frame */
-    for (i = (int) st->depth[k] - 2; i >= 0; i--) {
+    i = (int) st->depth[k] - 2;
 
-        /*
-         * no light yet: e + f L and e + f (L k) stay exactly 0 where e is,
-         * down to a glass split or an emitting sphere (the light)
-         */
+    while (i >= 0) {
+
+        /* L = 0 stays exactly 0 through e + f L with e = 0 (all >= 0) */
         if (L.x == 0 && L.y == 0 && L.z == 0) {
-            while (l->stack[i].kind <= FOLD_SCALED
-                   && !en->tab.emits[l->stack[i].id])
-            {
-                if (--i < 0) {
-                    goto done;
-                }
+            i = l->lit;
+            if (i < 0) {
+                break;
             }
         }
 
@@ -664,9 +666,13 @@ path_done(engine *en, lane *l, int k, vec L)
                                                 sp->kept)));
             break;
         }
-    }
 
-done:
+        if (i == l->lit) {
+            l->lit = fr->prev;
+        }
+
+        i--;
+    }
 
     sample_done(en, l, k, L);
 }
@@ -730,6 +736,7 @@ bounce_glass(engine *en, lane *l, int k, frame *fr)
 
     /* g++ evaluates the refracted ray first: it draws its numbers first */
     fr->kind = FOLD_REFRACTED;
+    l->lit = depth - 1;     /* linked by push_frames() already */
     sp = &l->splits[depth];
     sp->re = re;
     sp->tr = tr;
@@ -771,8 +778,10 @@ push_frames(engine *en)
         }
 
         fr = &l->stack[i];
-        fr->id = (int) st->id[k];
+        fr->id = (unsigned char) st->id[k];
         fr->kind = FOLD_PLAIN;
+        fr->prev = l->lit;
+        l->lit = en->tab.emits[fr->id] ? i : l->lit;
     }
 
     for (todo = st->glass; todo != 0; todo &= todo - 1) {
@@ -835,6 +844,7 @@ TRACE_ROWS(const smallpt_trace_rows_args *a)
         st->xi[k] = 0;
         en->lanes[k].stack = NULL;
         en->lanes[k].cap = 0;
+        en->lanes[k].lit = -1;
     }
 
     for (k = 0; k < LANES; k++) {
