@@ -5,7 +5,7 @@
  * or integer operation of every lane:
  *
  *   vd, vectors of doubles: vd_load, vd_store, vd_set, vd_add, vd_sub,
- *       vd_mul, vd_div, vd_sqrt, vd_abs, vd_lt, vd_gt, vd_ne and
+ *       vd_mul, vd_div, vd_sqrt, vd_abs, vd_lt, vd_gt and
  *       vd_select(m, a, b) (a where m, else b);
  *   vm, their comparison masks: vm_and, vm_or, vm_andnot(a, b) (a and not
  *       b), vm_bits (a bit per lane, lane 0 lowest) and vm_from_bits;
@@ -334,15 +334,14 @@ static inline void
 intersect(engine *en, int k)
 {
     int                 i;
-    vd                  b, det, root, t1, t2, eps, zero, best;
+    vd                  b, det, root, t1, t2, eps, best;
     vi                  best_id;
-    vm                  nearer;
+    vm                  near1, nearer;
     vvec                o, d, op;
     lanes_state        *st = &en->st;
     const scene_lanes  *s = &en->tab.scene;
 
     eps = vd_set(EPS);
-    zero = vd_set(0);
     o = vv_load(st->ox, st->oy, st->oz, k);
     d = vv_load(st->dx, st->dy, st->dz, k);
 
@@ -355,13 +354,18 @@ intersect(engine *en, int k)
         b = vv_dot(op, d);
         det = vd_add(vd_sub(vd_mul(b, b), vv_dot(op, op)), vd_set(s->rr[i]));
 
+        /*
+         * (t = b - root) > eps ? t : (t = b + root) > eps ? t : 0, and
+         * that "not 0" and nearer: t1 where it is beyond eps, else t2, is
+         * a hit where one of them is
+         */
         root = vd_sqrt(det);
         t1 = vd_sub(b, root);
         t2 = vd_add(b, root);
-        t2 = vd_select(vd_gt(t2, eps), t2, zero);
-        t1 = vd_select(vd_gt(t1, eps), t1, t2);
+        near1 = vd_gt(t1, eps);
+        t1 = vd_select(near1, t1, t2);
 
-        nearer = vm_and(vd_ne(t1, zero), vd_lt(t1, best));
+        nearer = vm_and(vm_or(near1, vd_gt(t2, eps)), vd_lt(t1, best));
         best = vd_select(nearer, t1, best);
         best_id = vi_select(nearer, vi_set(i), best_id);
     }

@@ -52,12 +52,6 @@ vd_gt(vd a, vd b)
     return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ);
 }
 
-static inline vm
-vd_ne(vd a, vd b)
-{
-    return _mm512_cmp_pd_mask(a, b, _CMP_NEQ_UQ);
-}
-
 static inline vd
 vd_select(vm m, vd a, vd b)
 {

@@ -28,7 +28,6 @@ static inline vd vd_sqrt(vd a) { return root(a); }
 static inline vd vd_abs(vd a) { return fabs(a); }
 static inline vm vd_lt(vd a, vd b) { return a < b; }
 static inline vm vd_gt(vd a, vd b) { return a > b; }
-static inline vm vd_ne(vd a, vd b) { return a != b; }
 static inline vd vd_select(vm m, vd a, vd b) { return m ? a : b; }
 
 static inline vm vm_and(vm a, vm b) { return a & b; }
