@@ -127,13 +127,6 @@ static const sphere  spheres[NSPHERES] = {
 #define EPS  1e-4
 
 
-/* The spheres' centres and rad * rad, as arrays, for the intersections. */
-typedef struct {
-    double  px[NSPHERES];
-    double  py[NSPHERES];
-    double  pz[NSPHERES];
-    double  rr[NSPHERES];
-} scene_lanes;
 
 
 /* Rows each thread traces at once (see smallpt_trace_impl.h). */
@@ -265,20 +258,6 @@ static inline unsigned char
 to_byte(double x)
 {
     return (unsigned char) (int) (pow(clamp01(x), 1 / 2.2) * 255 + .5);
-}
-
-
-static inline void
-scene_lanes_init(scene_lanes *s)
-{
-    int  i;
-
-    for (i = 0; i < NSPHERES; i++) {
-        s->px[i] = spheres[i].p.x;
-        s->py[i] = spheres[i].p.y;
-        s->pz[i] = spheres[i].p.z;
-        s->rr[i] = spheres[i].rad * spheres[i].rad;
-    }
 }
 
 #endif /* SMALLPT_TRACE_H */

@@ -132,7 +132,6 @@ typedef struct {
     double       p[16];                     /* largest colour component */
     vec          f[2][NSPHERES];            /* colour, and after roulette */
     int          emits[NSPHERES];           /* emission not 0 */
-    scene_lanes  scene;
 } scene_tables;
 
 
@@ -300,8 +299,6 @@ scene_tables_init(scene_tables *t)
     int  i;
     vec  f;
 
-    scene_lanes_init(&t->scene);
-
     for (i = 0; i < 16; i++) {
         t->px[i] = i < NSPHERES ? spheres[i].p.x : 0;
         t->py[i] = i < NSPHERES ? spheres[i].p.y : 0;
@@ -339,7 +336,6 @@ intersect(engine *en, int k)
     vm                  near1, nearer;
     vvec                o, d, op;
     lanes_state        *st = &en->st;
-    const scene_lanes  *s = &en->tab.scene;
 
     eps = vd_set(EPS);
     o = vv_load(st->ox, st->oy, st->oz, k);
@@ -348,11 +344,22 @@ intersect(engine *en, int k)
     best = vd_set(1e20);
     best_id = vi_set(NONE);
 
+    /*
+     * unrolled, with the centres as constants: the compiler then computes
+     * what spheres share (p.x - o.x for the five with x = 50, and its
+     * products) once
+     */
+#if defined(__clang__)
+#pragma clang loop unroll(full)
+#elif defined(__GNUC__)
+#pragma GCC unroll 9
+#endif
     for (i = NSPHERES - 1; i >= 0; i--) {
-        op = vv_sub(vv_make(vd_set(s->px[i]), vd_set(s->py[i]),
-                            vd_set(s->pz[i])), o);
+        op = vv_sub(vv_make(vd_set(spheres[i].p.x), vd_set(spheres[i].p.y),
+                            vd_set(spheres[i].p.z)), o);
         b = vv_dot(op, d);
-        det = vd_add(vd_sub(vd_mul(b, b), vv_dot(op, op)), vd_set(s->rr[i]));
+        det = vd_add(vd_sub(vd_mul(b, b), vv_dot(op, op)),
+                     vd_set(spheres[i].rad * spheres[i].rad));
 
         /*
          * (t = b - root) > eps ? t : (t = b + root) > eps ? t : 0, and
