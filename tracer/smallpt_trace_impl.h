@@ -5,8 +5,9 @@
  * or integer operation of every lane:
  *
  *   vd, vectors of doubles: vd_load, vd_store, vd_set, vd_add, vd_sub,
- *       vd_mul, vd_div, vd_sqrt, vd_abs, vd_lt, vd_gt and
- *       vd_select(m, a, b) (a where m, else b);
+ *       vd_mul, vd_div, vd_sqrt, vd_abs, vd_lt, vd_gt,
+ *       vd_select(m, a, b) (a where m, else b) and vd_store_int (each
+ *       lane truncated to an int32_t);
  *   vm, their comparison masks: vm_and, vm_or, vm_andnot(a, b) (a and not
  *       b), vm_bits (a bit per lane, lane 0 lowest) and vm_from_bits;
  *   vi, vectors of 64-bit integers: vi_load, vi_store, vi_set, vi_select,
@@ -105,6 +106,7 @@ typedef struct {
     double    ox[LANES], oy[LANES], oz[LANES];  /* the rays */
     double    dx[LANES], dy[LANES], dz[LANES];
     double    depth[LANES];                     /* the ray's depth */
+    int32_t   level[LANES];                     /* depth - 1, as int */
     uint64_t  xi[LANES];                        /* the row's erand48 state */
 
     double    t[LANES];                         /* the nearest hit so far */
@@ -423,6 +425,7 @@ shade(engine *en, int k)
     /* ++depth > 5: go on with probability p, else return the emission */
     depth = vd_add(vd_load(st->depth + k), one);
     vd_store(st->depth + k, depth);
+    vd_store_int(st->level + k, vd_sub(depth, one));
 
     xi = vi_load(st->xi + k);
     rr = vm_and(hit, vd_gt(depth, vd_set(5)));
@@ -758,54 +761,81 @@ bounce_glass(engine *en, lane *l, int k, frame *fr)
 }
 
 
+/* Lane k's path goes on: it pushes its frame. */
+static inline int
+push_frame(engine *en, int k)
+{
+    int     i, cap;
+    lane   *l;
+    frame  *stack, *fr;
+
+    l = &en->lanes[k];
+    i = en->st.level[k];
+
+    if (i >= l->cap) {
+        cap = l->cap != 0 ? 2 * l->cap : 64;
+        stack = realloc(l->stack, (size_t) cap * sizeof(frame));
+        if (stack == NULL) {
+            return SMALLPT_ENOMEM;
+        }
+
+        l->stack = stack;
+        l->cap = cap;
+    }
+
+    fr = &l->stack[i];
+    fr->id = (unsigned char) en->st.id[k];
+    fr->kind = FOLD_PLAIN;
+    fr->prev = l->lit;
+    l->lit = en->tab.emits[fr->id] ? i : l->lit;
+
+    return SMALLPT_OK;
+}
+
+
 /*
- * The scalar part of a bounce: each going-on path pushes its frame, each
- * glass one gets its ray, each diffuse one cos and sin of its angle.
+ * The scalar part of a bounce: each diffuse path gets cos and sin of its
+ * angle, each going-on one pushes its frame, each glass one gets its ray.
  * Returns SMALLPT_OK or SMALLPT_ENOMEM.
+ *
+ * glibc's sincos() begins with stmxcsr, which waits for every
+ * floating-point operation before it and holds back those after it; not
+ * integer ones: the frames are pushed between the calls.
  */
 static int
-push_frames(engine *en)
+bounce_lanes(engine *en)
 {
-    int           k, i, cap;
-    frame        *stack, *fr;
+    int           k;
     lane         *l;
-    uint32_t      todo;
+    uint32_t      calls, pushes;
     lanes_state  *st = &en->st;
 
-    for (todo = st->alive; todo != 0; todo &= todo - 1) {
-        k = __builtin_ctz(todo);
-        l = &en->lanes[k];
-        i = (int) st->depth[k] - 1;
+    pushes = st->alive;
 
-        if (i >= l->cap) {
-            cap = l->cap != 0 ? 2 * l->cap : 64;
-            stack = realloc(l->stack, (size_t) cap * sizeof(frame));
-            if (stack == NULL) {
+    for (calls = st->diffuse; calls != 0; calls &= calls - 1) {
+        k = __builtin_ctz(calls);
+        st->cos_r1[k] = cos(st->r1[k]);
+        st->sin_r1[k] = sin(st->r1[k]);
+
+        if (pushes != 0) {
+            if (push_frame(en, __builtin_ctz(pushes)) != SMALLPT_OK) {
                 return SMALLPT_ENOMEM;
             }
 
-            l->stack = stack;
-            l->cap = cap;
+            pushes &= pushes - 1;
         }
-
-        fr = &l->stack[i];
-        fr->id = (unsigned char) st->id[k];
-        fr->kind = FOLD_PLAIN;
-        fr->prev = l->lit;
-        l->lit = en->tab.emits[fr->id] ? i : l->lit;
     }
 
-    for (todo = st->glass; todo != 0; todo &= todo - 1) {
-        k = __builtin_ctz(todo);
+    for ( /* void */ ; pushes != 0; pushes &= pushes - 1) {
+        if (push_frame(en, __builtin_ctz(pushes)) != SMALLPT_OK) {
+            return SMALLPT_ENOMEM;
+        }
+    }
+
+    for (calls = st->glass; calls != 0; calls &= calls - 1) {
+        k = __builtin_ctz(calls);
         l = &en->lanes[k];
-        bounce_glass(en, l, k, &l->stack[(int) st->depth[k] - 1]);
-    }
-
-    /* one set of lanes at a time: fewer branches the CPU cannot foresee */
-    for (todo = st->diffuse; todo != 0; todo &= todo - 1) {
-        k = __builtin_ctz(todo);
-        st->cos_r1[k] = cos(st->r1[k]);
-        st->sin_r1[k] = sin(st->r1[k]);
+        bounce_glass(en, l, k, &l->stack[st->level[k]]);
     }
 
     return SMALLPT_OK;
@@ -882,7 +912,7 @@ TRACE_ROWS(const smallpt_trace_rows_args *a)
             }
         }
 
-        rc = push_frames(en);
+        rc = bounce_lanes(en);
         if (rc != SMALLPT_OK) {
             break;
         }

@@ -38,6 +38,12 @@ static inline vd vd_mul(vd a, vd b) { return _mm256_mul_pd(a, b); }
 static inline vd vd_div(vd a, vd b) { return _mm256_div_pd(a, b); }
 static inline vd vd_sqrt(vd a) { return _mm256_sqrt_pd(a); }
 
+static inline void
+vd_store_int(int32_t *p, vd v)
+{
+    _mm_storeu_si128((__m128i *) p, _mm256_cvttpd_epi32(v));
+}
+
 static inline vd
 vd_abs(vd a)
 {

@@ -38,6 +38,12 @@ static inline vd vd_sub(vd a, vd b) { return _mm512_sub_pd(a, b); }
 static inline vd vd_mul(vd a, vd b) { return _mm512_mul_pd(a, b); }
 static inline vd vd_div(vd a, vd b) { return _mm512_div_pd(a, b); }
 static inline vd vd_sqrt(vd a) { return _mm512_sqrt_pd(a); }
+
+static inline void
+vd_store_int(int32_t *p, vd v)
+{
+    _mm256_storeu_si256((__m256i *) p, _mm512_cvttpd_epi32(v));
+}
 static inline vd vd_abs(vd a) { return _mm512_abs_pd(a); }
 
 static inline vm

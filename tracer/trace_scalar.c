@@ -25,6 +25,7 @@ static inline vd vd_sub(vd a, vd b) { return a - b; }
 static inline vd vd_mul(vd a, vd b) { return a * b; }
 static inline vd vd_div(vd a, vd b) { return a / b; }
 static inline vd vd_sqrt(vd a) { return root(a); }
+static inline void vd_store_int(int32_t *p, vd v) { *p = (int32_t) v; }
 static inline vd vd_abs(vd a) { return fabs(a); }
 static inline vm vd_lt(vd a, vd b) { return a < b; }
 static inline vm vd_gt(vd a, vd b) { return a > b; }
