@@ -63,7 +63,7 @@ typedef struct {
 /*
  * sqrt() without errno: the same correctly rounded result, without the
  * check and the libm call a negative argument takes (smallpt never takes
- * the root of a negative number).
+ * the root of a negative number); and a choice without a branch.
  */
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -74,12 +74,30 @@ root(double x)
     return _mm_cvtsd_f64(_mm_sqrt_sd(_mm_setzero_pd(), _mm_set_sd(x)));
 }
 
+/* x < y ? a : b without a branch: for choices the CPU cannot foresee */
+static inline double
+choose_lt(double x, double y, double a, double b)
+{
+    __m128d  m;
+
+    m = _mm_cmplt_sd(_mm_set_sd(x), _mm_set_sd(y));
+    return _mm_cvtsd_f64(_mm_or_pd(_mm_and_pd(m, _mm_set_sd(a)),
+                                   _mm_andnot_pd(m, _mm_set_sd(b))));
+}
+
 #else
 
 static inline double
 root(double x)
 {
     return sqrt(x);
+}
+
+
+static inline double
+choose_lt(double x, double y, double a, double b)
+{
+    return x < y ? a : b;
 }
 
 #endif

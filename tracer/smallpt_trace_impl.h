@@ -522,14 +522,17 @@ static inline void
 camera_ray(engine *en, lane *l, int k)
 {
     vec            d;
-    double         r1, r2, dx, dy;
+    double         r1, r2, s, dx, dy;
     uint64_t      *xi = &en->st.xi[k];
     const camera  *cam = &en->cam;
 
+    /* the tent filter: r1 < 1 ? sqrt(r1) - 1 : 1 - sqrt(2 - r1) */
     r1 = 2 * rand48(xi);
-    dx = r1 < 1 ? root(r1) - 1 : 1 - root(2 - r1);
+    s = root(choose_lt(r1, 1, r1, 2 - r1));
+    dx = choose_lt(r1, 1, s - 1, 1 - s);
     r2 = 2 * rand48(xi);
-    dy = r2 < 1 ? root(r2) - 1 : 1 - root(2 - r2);
+    s = root(choose_lt(r2, 1, r2, 2 - r2));
+    dy = choose_lt(r2, 1, s - 1, 1 - s);
 
     d = vec_add(vec_add(vec_scale(cam->cx, ((l->sx + .5 + dx) / 2 + l->x)
                                            / cam->w - .5),
