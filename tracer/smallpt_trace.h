@@ -147,8 +147,8 @@ static const sphere  spheres[NSPHERES] = {
 
 
 
-/* Rows each thread traces at once (see smallpt_trace_impl.h). */
-#define LANES  16
+/* Rows each thread traces at once (see smallpt_trace_impl.h), at most 64. */
+#define LANES  64
 
 
 /* What a renderer renders: rows it claims one at a time until none is left. */

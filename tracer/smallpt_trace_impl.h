@@ -42,7 +42,7 @@
 #include "smallpt.h"
 
 
-#define VMASK   ((1u << VW) - 1)
+#define VMASK   ((lanes_set) (1u << VW) - 1)
 
 /* sphere ids in vectors; NONE: nothing hit */
 #define MIRROR  6
@@ -98,9 +98,15 @@ typedef struct {
 } lane;
 
 
+/* A set of lanes: lane k at bit k. */
+typedef uint64_t  lanes_set;
+
+#define LANE(k)  ((lanes_set) 1 << (k))
+
+
 /*
  * The lanes as arrays, for the vectors: their rays and paths, and what one
- * bounce found out. A set of lanes is a bit mask, lane k at bit k.
+ * bounce found out.
  */
 typedef struct {
     double    ox[LANES], oy[LANES], oz[LANES];  /* the rays */
@@ -117,11 +123,11 @@ typedef struct {
     double    r1[LANES], r2[LANES];             /* diffuse: angle, radius */
     double    cos_r1[LANES], sin_r1[LANES];
 
-    uint32_t  active;       /* lanes with a row */
-    uint32_t  alive;        /* paths going on after this bounce */
-    uint32_t  diffuse;      /* of those, diffuse bounces */
-    uint32_t  glass;        /* and glass ones */
-    uint32_t  ended;        /* paths ended at this bounce */
+    lanes_set  active;      /* lanes with a row */
+    lanes_set  alive;       /* paths going on after this bounce */
+    lanes_set  diffuse;     /* of those, diffuse bounces */
+    lanes_set  glass;       /* and glass ones */
+    lanes_set  ended;       /* paths ended at this bounce */
 } lanes_state;
 
 
@@ -456,10 +462,10 @@ shade(engine *en, int k)
     vv_store(st->ox, st->oy, st->oz, k, vv_select(alive, x, o));
     vv_store(st->dx, st->dy, st->dz, k, vv_select(mirror, refl, d));
 
-    st->alive |= vm_bits(alive) << k;
-    st->diffuse |= vm_bits(diff) << k;
-    st->glass |= vm_bits(glass) << k;
-    st->ended |= vm_bits(vm_andnot(active, alive)) << k;
+    st->alive |= (lanes_set) vm_bits(alive) << k;
+    st->diffuse |= (lanes_set) vm_bits(diff) << k;
+    st->glass |= (lanes_set) vm_bits(glass) << k;
+    st->ended |= (lanes_set) vm_bits(vm_andnot(active, alive)) << k;
 }
 
 
@@ -557,7 +563,7 @@ start_row(engine *en, lane *l, int k)
 
     l->row = a->claim(a->data);
     if (l->row < 0) {
-        en->st.active &= ~(1u << k);
+        en->st.active &= ~LANE(k);
         return;
     }
 
@@ -574,7 +580,7 @@ start_row(engine *en, lane *l, int k)
 
     /* Xi = {0, 0, y*y*y}: only y^3 mod 2^16 is kept, in the high word */
     en->st.xi[k] = (uint64_t) ((y * y * y) & 0xFFFF) << 32;
-    en->st.active |= 1u << k;
+    en->st.active |= LANE(k);
 
     camera_ray(en, l, k);
 }
@@ -810,18 +816,18 @@ bounce_lanes(engine *en)
 {
     int           k;
     lane         *l;
-    uint32_t      calls, pushes;
+    lanes_set     calls, pushes;
     lanes_state  *st = &en->st;
 
     pushes = st->alive;
 
     for (calls = st->diffuse; calls != 0; calls &= calls - 1) {
-        k = __builtin_ctz(calls);
+        k = __builtin_ctzll(calls);
         st->cos_r1[k] = cos(st->r1[k]);
         st->sin_r1[k] = sin(st->r1[k]);
 
         if (pushes != 0) {
-            if (push_frame(en, __builtin_ctz(pushes)) != SMALLPT_OK) {
+            if (push_frame(en, __builtin_ctzll(pushes)) != SMALLPT_OK) {
                 return SMALLPT_ENOMEM;
             }
 
@@ -830,13 +836,13 @@ bounce_lanes(engine *en)
     }
 
     for ( /* void */ ; pushes != 0; pushes &= pushes - 1) {
-        if (push_frame(en, __builtin_ctz(pushes)) != SMALLPT_OK) {
+        if (push_frame(en, __builtin_ctzll(pushes)) != SMALLPT_OK) {
             return SMALLPT_ENOMEM;
         }
     }
 
     for (calls = st->glass; calls != 0; calls &= calls - 1) {
-        k = __builtin_ctz(calls);
+        k = __builtin_ctzll(calls);
         l = &en->lanes[k];
         bounce_glass(en, l, k, &l->stack[st->level[k]]);
     }
@@ -850,7 +856,7 @@ TRACE_ROWS(const smallpt_trace_rows_args *a)
 {
     int           k, rc;
     engine       *en;
-    uint32_t      todo;
+    lanes_set     todo;
     camera       *cam;
     lanes_state  *st;
 
@@ -927,7 +933,7 @@ TRACE_ROWS(const smallpt_trace_rows_args *a)
         }
 
         for (todo = st->ended; todo != 0; todo &= todo - 1) {
-            k = __builtin_ctz(todo);
+            k = __builtin_ctzll(todo);
             path_done(en, &en->lanes[k], k,
                       st->id[k] == NONE ? vec_make(0, 0, 0)
                                         : spheres[st->id[k]].e);
