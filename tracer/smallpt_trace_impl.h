@@ -859,7 +859,7 @@ bounce_lanes(engine *en)
 int
 TRACE_ROWS(const smallpt_trace_rows_args *a)
 {
-    int           k, rc;
+    int           k, rc, lanes;
     engine       *en;
     lanes_set     todo;
     camera       *cam;
@@ -902,7 +902,17 @@ TRACE_ROWS(const smallpt_trace_rows_args *a)
         en->lanes[k].lit = -1;
     }
 
-    for (k = 0; k < LANES; k++) {
+    /*
+     * Rows in flight: a row is finished only when all its samples are, and
+     * the lanes advance together, so rows arrive in batches of the lanes;
+     * a streamed image is painted as they do. All LANES for a tall image,
+     * fewer for a short one (a twelfth of its rows, 16 at the least), so
+     * that its rows too arrive over the render, not all at its end.
+     */
+    lanes = a->height / 12 < 16 ? 16 : a->height / 12;
+    lanes = lanes < LANES ? (lanes + VW - 1) / VW * VW : LANES;
+
+    for (k = 0; k < lanes; k++) {
         start_row(en, &en->lanes[k], k);
     }
 
