@@ -63,7 +63,7 @@ typedef struct {
 /*
  * sqrt() without errno: the same correctly rounded result, without the
  * check and the libm call a negative argument takes (smallpt never takes
- * the root of a negative number).
+ * the root of a negative number); and a choice without a branch.
  */
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -74,12 +74,30 @@ root(double x)
     return _mm_cvtsd_f64(_mm_sqrt_sd(_mm_setzero_pd(), _mm_set_sd(x)));
 }
 
+/* x < y ? a : b without a branch: for choices the CPU cannot foresee */
+static inline double
+choose_lt(double x, double y, double a, double b)
+{
+    __m128d  m;
+
+    m = _mm_cmplt_sd(_mm_set_sd(x), _mm_set_sd(y));
+    return _mm_cvtsd_f64(_mm_or_pd(_mm_and_pd(m, _mm_set_sd(a)),
+                                   _mm_andnot_pd(m, _mm_set_sd(b))));
+}
+
 #else
 
 static inline double
 root(double x)
 {
     return sqrt(x);
+}
+
+
+static inline double
+choose_lt(double x, double y, double a, double b)
+{
+    return x < y ? a : b;
 }
 
 #endif
@@ -127,27 +145,10 @@ static const sphere  spheres[NSPHERES] = {
 #define EPS  1e-4
 
 
-/* The spheres' centres and rad * rad, as arrays, for the intersections. */
-typedef struct {
-    double  px[NSPHERES];
-    double  py[NSPHERES];
-    double  pz[NSPHERES];
-    double  rr[NSPHERES];
-} scene_lanes;
 
 
-/* Rows each thread traces at once (see smallpt_trace_impl.h). */
-#define LANES  16
-
-/* The rays of the lanes, as structure of arrays. */
-typedef struct {
-    double  ox[LANES];
-    double  oy[LANES];
-    double  oz[LANES];
-    double  dx[LANES];
-    double  dy[LANES];
-    double  dz[LANES];
-} ray_lanes;
+/* Rows each thread traces at once (see smallpt_trace_impl.h), at most 64. */
+#define LANES  64
 
 
 /* What a renderer renders: rows it claims one at a time until none is left. */
@@ -275,20 +276,6 @@ static inline unsigned char
 to_byte(double x)
 {
     return (unsigned char) (int) (pow(clamp01(x), 1 / 2.2) * 255 + .5);
-}
-
-
-static inline void
-scene_lanes_init(scene_lanes *s)
-{
-    int  i;
-
-    for (i = 0; i < NSPHERES; i++) {
-        s->px[i] = spheres[i].p.x;
-        s->py[i] = spheres[i].p.y;
-        s->pz[i] = spheres[i].p.z;
-        s->rr[i] = spheres[i].rad * spheres[i].rad;
-    }
 }
 
 #endif /* SMALLPT_TRACE_H */

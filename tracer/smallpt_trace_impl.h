@@ -1,27 +1,56 @@
 /*
  * The path tracer, written once and compiled once per instruction set: the
- * including file defines TRACE_ROWS (the name of the renderer it makes)
- * and a vector of VW doubles, vd, with a comparison mask vm and these
- * operations, each the IEEE operation of every lane: vd_load, vd_store,
- * vd_set, vd_add, vd_sub, vd_mul, vd_div, vd_sqrt, vd_abs, vd_lt, vd_gt,
- * vd_ne, vm_and and vd_select(m, a, b) (a where m, else b).
+ * including file defines TRACE_ROWS (the name of the renderer it makes),
+ * VW (the lanes of a vector) and these types and operations, each the IEEE
+ * or integer operation of every lane:
+ *
+ *   vd, vectors of doubles: vd_load, vd_store, vd_set, vd_add, vd_sub,
+ *       vd_mul, vd_div, vd_sqrt, vd_abs, vd_lt, vd_gt,
+ *       vd_select(m, a, b) (a where m, else b) and vd_store_int (each
+ *       lane truncated to an int32_t);
+ *   vm, their comparison masks: vm_and, vm_or, vm_andnot(a, b) (a and not
+ *       b), vm_bits (a bit per lane, lane 0 lowest) and vm_from_bits;
+ *   vi, vectors of 64-bit integers: vi_load, vi_store, vi_set, vi_select,
+ *       vi_eq, vd_lookup(table, i) (table[i], i from 0 to 15), and
+ *       vi_rand48_next, vi_rand48_value: erand48() on each lane's state.
  *
  * smallpt's radiance() is recursive, so one path is one long chain of
  * dependent operations and the CPU waits on each. Here each thread traces
- * LANES rows at once, one path per row, and takes them one bounce at a time:
- * the LANES rays are intersected together (in SIMD lanes where the CPU has
- * them) and the shading of one lane overlaps the others'. The recursion
- * becomes a stack of frames per lane: a bounce pushes how its radiance will
- * combine with its child's, and when the path ends the stack is folded back
- * from the innermost bounce out, with exactly the operations radiance()
- * does on return. Each row keeps its own random sequence, drawn in the
- * recursion's order (the refracted ray of a glass split first), so every
- * byte is smallpt.cpp's.
+ * LANES rows at once, one path per row, and takes them one bounce at a
+ * time, VW lanes per vector: all of a bounce is done in vectors, the
+ * intersections, the normals, Russian roulette and the random numbers (each
+ * lane draws from its own row's erand48 state, in smallpt's order, only
+ * where smallpt draws), the diffuse, mirror and glass rays and the camera
+ * rays. What stays one lane at a time is what cannot be vectorized exactly
+ * or is rare: glibc's cos() and sin() (their last bits are smallpt's
+ * image), the end of a path and a pixel's bookkeeping.
+ *
+ * A lane whose path ends gets its next camera ray (the next sample, pixel,
+ * or a new row) in the same bounce, so every lane works at every bounce
+ * until the rows run out.
+ *
+ * The recursion becomes a stack of frames per lane, one per bounce: a
+ * bounce pushes how its radiance will combine with its child's, and when
+ * the path ends the stack is folded back from the innermost bounce out,
+ * with exactly the operations radiance() does on return. The glass splits
+ * of depth 1 and 2 trace the refracted ray first (g++ evaluates it first,
+ * so it draws its numbers first), then the reflected one.
  */
 
 #include <stdlib.h>
 
 #include "smallpt.h"
+
+
+#define VMASK   ((lanes_set) (1u << VW) - 1)
+
+/* frames a lane's stack keeps between paths (see push_frame()) */
+#define FRAMES_KEPT  64
+
+/* sphere ids in vectors; NONE: nothing hit */
+#define MIRROR  6
+#define GLASS   7
+#define NONE    NSPHERES
 
 
 /* How a bounce's radiance comes from its child's, L. */
@@ -33,17 +62,27 @@ enum {
 };
 
 
+/*
+ * A frame: the bounce at depth i + 1 is frame i of its lane's stack. The
+ * frames that can turn a radiance of 0 into another, those of an emitting
+ * sphere and glass splits, are linked, the last in lane.lit.
+ */
 typedef struct {
-    vec     e;          /* emission of the sphere hit */
-    vec     f;          /* its colour, after Russian roulette */
-    vec     kept;       /* FOLD_REFLECTED: the refracted radiance * tr */
-    vec     x;          /* FOLD_REFRACTED: where the reflected ray starts */
-    vec     refl;       /* FOLD_REFRACTED: its direction */
-    double  k;          /* FOLD_SCALED: the factor; a glass split: re */
-    double  tr;         /* a glass split: tr */
-    int     depth;      /* FOLD_REFRACTED: the depth the split happened at */
-    int     kind;       /* FOLD_* */
+    double         k;       /* FOLD_SCALED: the factor */
+    int            prev;    /* the link, -1: none */
+    unsigned char  id;      /* the sphere hit */
+    unsigned char  kind;    /* FOLD_* */
 } frame;
+
+
+/* A glass split of depth 1 or 2: the reflected ray, traced second. */
+typedef struct {
+    vec     x;          /* where it starts */
+    vec     refl;       /* its direction */
+    vec     kept;       /* the refracted radiance * tr, once known */
+    double  re;
+    double  tr;
+} split;
 
 
 /* A row being rendered, and where its current path stands. */
@@ -52,15 +91,59 @@ typedef struct {
     unsigned        x;          /* the pixel */
     unsigned        y;          /* smallpt's row: 0 at the bottom */
     int             sx, sy, s;  /* subpixel and sample */
-    uint64_t        xi;         /* the row's erand48 state */
     vec             r;          /* the subpixel's radiance so far */
     vec             acc;        /* the pixel's colour so far */
-    int             depth;      /* the current ray's depth */
     unsigned char  *rgb;        /* the row's pixels */
     frame          *stack;
-    int             top;
     int             cap;
+    int             lit;        /* the last linked frame, -1: none */
+    split           splits[3];  /* [depth]: 1 and 2 */
 } lane;
+
+
+/* A set of lanes: lane k at bit k. */
+typedef uint64_t  lanes_set;
+
+#define LANE(k)  ((lanes_set) 1 << (k))
+
+
+/*
+ * The lanes as arrays, for the vectors: their rays and paths, and what one
+ * bounce found out.
+ */
+typedef struct {
+    double    ox[LANES], oy[LANES], oz[LANES];  /* the rays */
+    double    dx[LANES], dy[LANES], dz[LANES];
+    double    depth[LANES];                     /* the ray's depth */
+    int32_t   level[LANES];                     /* depth - 1, as int */
+    uint64_t  xi[LANES];                        /* the row's erand48 state */
+
+    double    t[LANES];                         /* the nearest hit so far */
+    uint64_t  id[LANES];                        /* and its sphere */
+    double    hx[LANES], hy[LANES], hz[LANES];  /* the hit point */
+    double    nx[LANES], ny[LANES], nz[LANES];  /* the normal there */
+    double    wx[LANES], wy[LANES], wz[LANES];  /* and facing the ray */
+    double    r1[LANES], r2[LANES];             /* diffuse: angle, radius */
+    double    cos_r1[LANES], sin_r1[LANES];
+
+    lanes_set  active;      /* lanes with a row */
+    lanes_set  alive;       /* paths going on after this bounce */
+    lanes_set  diffuse;     /* of those, diffuse bounces */
+    lanes_set  glass;       /* and glass ones */
+    lanes_set  ended;       /* paths ended at this bounce */
+} lanes_state;
+
+
+/*
+ * The spheres as tables for vd_lookup (16 entries, NONE and beyond
+ * harmless), and their colours for the fold.
+ */
+typedef struct {
+    double       px[16], py[16], pz[16];    /* centres */
+    double       p[16];                     /* largest colour component */
+    vec          f[2][NSPHERES];            /* colour, and after roulette */
+    int          emits[NSPHERES];           /* emission not 0 */
+} scene_tables;
 
 
 typedef struct {
@@ -73,21 +156,15 @@ typedef struct {
 } camera;
 
 
-/*
- * Where the lanes' rays hit, as arrays across the lanes: the point, the
- * sphere's normal there and that normal facing the ray; for a diffuse
- * bounce, its random numbers and the new direction. The square roots and
- * divisions these take are done VW lanes at a time (hit_points(),
- * diffuse_dirs()); the rest of a bounce, one lane at a time (bounce()).
- */
 typedef struct {
-    double  x[LANES], y[LANES], z[LANES];
-    double  nx[LANES], ny[LANES], nz[LANES];
-    double  lx[LANES], ly[LANES], lz[LANES];
-    double  cos_r1[LANES], sin_r1[LANES], r2[LANES];
-    double  dx[LANES], dy[LANES], dz[LANES];
-    int     diffuse[LANES];
-} hits;
+    const smallpt_trace_rows_args  *args;
+    camera                          cam;
+    double                          inv_samps;  /* 1. / samps */
+    size_t                          stride;
+    scene_tables                    tab;
+    lanes_state                     st;
+    lane                            lanes[LANES];
+} engine;
 
 
 /* Three vectors of VW lanes each: the lanes' vec, side by side. */
@@ -126,6 +203,21 @@ vv_make(vd x, vd y, vd z)
     v.y = y;
     v.z = z;
     return v;
+}
+
+
+static inline vvec
+vv_set(vec a)
+{
+    return vv_make(vd_set(a.x), vd_set(a.y), vd_set(a.z));
+}
+
+
+static inline vvec
+vv_select(vm m, vvec a, vvec b)
+{
+    return vv_make(vd_select(m, a.x, b.x), vd_select(m, a.y, b.y),
+                   vd_select(m, a.z, b.z));
 }
 
 
@@ -176,91 +268,280 @@ vv_norm(vvec a)
 
 
 /*
- * Each lane's ray against every sphere, as smallpt's intersect(): the
- * distance b -+ sqrt(det) to a sphere, the nearer one beyond EPS (0 if
- * none, or if det < 0: its root is NaN, and NaN is beyond nothing), and
- * the spheres scanned from the last, a hit (not 0) strictly nearer than
- * the best so far winning. id is -1 where nothing is hit.
+ * erand48() on each lane's state: x' = (0x5DEECE66D x + 0xB) mod 2^48, from
+ * 32 x 32-bit products (the low 64 bits of the product suffice), and its
+ * value x' / 2^48: x' in the mantissa of 2^52, 2^52 taken off, times 2^-48,
+ * all exact, so the double glibc builds.
  */
-static inline void
-intersect_lanes(const scene_lanes *s, const ray_lanes *rays, int *id,
-    double *t)
+static inline vi
+vi_rand48_next(vi x)
 {
-    int     i, k, j;
-    vd      b, det, root, t1, t2, eps, zero, best, best_id;
-    vm      nearer;
-    vvec    o, d, op;
-    double  ids[VW];
+    vi  al;
 
-    eps = vd_set(EPS);
-    zero = vd_set(0);
+    al = vi_set(0xDEECE66D);
+    x = vi_add(vi_mul32(x, al),
+               vi_shl32(vi_add(vi_mul32(vi_shr32(x), al),
+                               vi_mul32(x, vi_set(0x5)))));
+    return vi_and(vi_add(x, vi_set(0xB)), vi_set(0xFFFFFFFFFFFF));
+}
 
-    for (k = 0; k < LANES; k += VW) {
-        o = vv_load(rays->ox, rays->oy, rays->oz, k);
-        d = vv_load(rays->dx, rays->dy, rays->dz, k);
-        best = vd_set(1e20);
-        best_id = vd_set(-1);
 
-        for (i = NSPHERES - 1; i >= 0; i--) {
-            op = vv_sub(vv_make(vd_set(s->px[i]), vd_set(s->py[i]),
-                                vd_set(s->pz[i])), o);
-            b = vv_dot(op, d);
-            det = vd_add(vd_sub(vd_mul(b, b), vv_dot(op, op)),
-                         vd_set(s->rr[i]));
+static inline vd
+vi_rand48_value(vi x)
+{
+    return vd_mul(vd_sub(vd_from_vi(vi_or(x, vi_set(0x4330000000000000))),
+                         vd_set(0x1p52)),
+                  vd_set(0x1p-48));
+}
 
-            root = vd_sqrt(det);
-            t1 = vd_sub(b, root);
-            t2 = vd_add(b, root);
-            t2 = vd_select(vd_gt(t2, eps), t2, zero);
-            t1 = vd_select(vd_gt(t1, eps), t1, t2);
 
-            nearer = vm_and(vd_ne(t1, zero), vd_lt(t1, best));
-            best = vd_select(nearer, t1, best);
-            best_id = vd_select(nearer, vd_set(i), best_id);
-        }
+/* The lanes' erand48() where m is set; the others keep their state. */
+static inline vd
+vi_rand48(vi *xi, vm m)
+{
+    *xi = vi_select(m, vi_rand48_next(*xi), *xi);
+    return vi_rand48_value(*xi);
+}
 
-        vd_store(t + k, best);
-        vd_store(ids, best_id);
 
-        for (j = 0; j < VW; j++) {
-            id[k + j] = (int) ids[j];
-        }
+static void
+scene_tables_init(scene_tables *t)
+{
+    int  i;
+    vec  f;
+
+    for (i = 0; i < 16; i++) {
+        t->px[i] = i < NSPHERES ? spheres[i].p.x : 0;
+        t->py[i] = i < NSPHERES ? spheres[i].p.y : 0;
+        t->pz[i] = i < NSPHERES ? spheres[i].p.z : 0;
+        t->p[i] = 0;
+    }
+
+    for (i = 0; i < NSPHERES; i++) {
+        f = spheres[i].c;
+
+        /* the light (p = 0) never goes on after a roulette */
+        t->p[i] = f.x > f.y && f.x > f.z ? f.x : f.y > f.z ? f.y : f.z;
+        t->f[0][i] = f;
+        t->f[1][i] = t->p[i] > 0 ? vec_scale(f, 1 / t->p[i]) : f;
+        t->emits[i] = spheres[i].e.x != 0 || spheres[i].e.y != 0
+                      || spheres[i].e.z != 0;
     }
 }
 
 
-typedef struct {
-    const smallpt_trace_rows_args  *args;
-    const camera           *cam;
-    ray_lanes              *rays;
-    size_t                  stride;
-} engine;
-
-
+/*
+ * The rays of lanes k to k + VW - 1 against every sphere, as smallpt's
+ * intersect():
+ * the distance b -+ sqrt(det) to a sphere, the nearer one beyond EPS (0 if
+ * none, or if det < 0: its root is NaN, and NaN is beyond nothing), and the
+ * spheres scanned from the last, a hit (not 0) strictly nearer than the
+ * best so far winning. id is NONE where nothing is hit.
+ */
 static inline void
-set_ray(ray_lanes *rays, int k, vec o, vec d)
+intersect(engine *en, int k)
 {
-    rays->ox[k] = o.x;
-    rays->oy[k] = o.y;
-    rays->oz[k] = o.z;
-    rays->dx[k] = d.x;
-    rays->dy[k] = d.y;
-    rays->dz[k] = d.z;
+    int                 i;
+    vd                  b, det, root, t1, t2, eps, best;
+    vi                  best_id;
+    vm                  near1, nearer;
+    vvec                o, d, op;
+    lanes_state        *st = &en->st;
+
+    eps = vd_set(EPS);
+    o = vv_load(st->ox, st->oy, st->oz, k);
+    d = vv_load(st->dx, st->dy, st->dz, k);
+
+    best = vd_set(1e20);
+    best_id = vi_set(NONE);
+
+    /*
+     * unrolled, with the centres as constants: the compiler then computes
+     * what spheres share (p.x - o.x for the five with x = 50, and its
+     * products) once
+     */
+#if defined(__clang__)
+#pragma clang loop unroll(full)
+#elif defined(__GNUC__)
+#pragma GCC unroll 9
+#endif
+    for (i = NSPHERES - 1; i >= 0; i--) {
+        op = vv_sub(vv_make(vd_set(spheres[i].p.x), vd_set(spheres[i].p.y),
+                            vd_set(spheres[i].p.z)), o);
+        b = vv_dot(op, d);
+        det = vd_add(vd_sub(vd_mul(b, b), vv_dot(op, op)),
+                     vd_set(spheres[i].rad * spheres[i].rad));
+
+        /*
+         * (t = b - root) > eps ? t : (t = b + root) > eps ? t : 0, and
+         * that "not 0" and nearer: t1 where it is beyond eps, else t2, is
+         * a hit where one of them is
+         */
+        root = vd_sqrt(det);
+        t1 = vd_sub(b, root);
+        t2 = vd_add(b, root);
+        near1 = vd_gt(t1, eps);
+        t1 = vd_select(near1, t1, t2);
+
+        nearer = vm_and(vm_or(near1, vd_gt(t2, eps)), vd_lt(t1, best));
+        best = vd_select(nearer, t1, best);
+        best_id = vi_select(nearer, vi_set(i), best_id);
+    }
+
+    vd_store(st->t + k, best);
+    vi_store(st->id + k, best_id);
 }
 
 
-/* The lane's next camera ray: smallpt's tent filter and camera. */
+/*
+ * The part of radiance() before its recursive call, for the lanes k to
+ * k + VW - 1, once intersect() found where each ray hits: the normal there,
+ * Russian roulette,
+ * and the next ray of a mirror bounce; for a diffuse bounce, its random
+ * numbers (the direction needs cos and sin: diffuse_dirs()). Glass, a lane
+ * or two a bounce, is left to bounce_glass(). What the lanes do next is
+ * left in the lane sets.
+ */
 static inline void
-camera_ray(const engine *en, lane *l, int k)
+shade(engine *en, int k)
 {
-    vec           d;
-    double        r1, r2, dx, dy;
-    const camera  *cam = en->cam;
+    vd                   t, depth, zero, one;
+    vi                   id, xi;
+    vm                   active, hit, rr, alive, mirror, glass, diff, facing;
+    vvec                 o, d, x, n, nl, refl;
+    lanes_state         *st = &en->st;
+    const scene_tables  *tab = &en->tab;
 
-    r1 = 2 * rand48(&l->xi);
-    dx = r1 < 1 ? root(r1) - 1 : 1 - root(2 - r1);
-    r2 = 2 * rand48(&l->xi);
-    dy = r2 < 1 ? root(r2) - 1 : 1 - root(2 - r2);
+    zero = vd_set(0);
+    one = vd_set(1);
+
+    active = vm_from_bits(st->active >> k);
+    o = vv_load(st->ox, st->oy, st->oz, k);
+    d = vv_load(st->dx, st->dy, st->dz, k);
+    t = vd_load(st->t + k);
+    id = vi_load(st->id + k);
+
+    hit = vm_andnot(active, vi_eq(id, vi_set(NONE)));
+
+    /* x = o + d t, n = norm(x - p), nl = n.d < 0 ? n : n * -1 */
+    x = vv_add(o, vv_scale(d, t));
+    n = vv_norm(vv_sub(x, vv_make(vd_lookup(tab->px, id),
+                                  vd_lookup(tab->py, id),
+                                  vd_lookup(tab->pz, id))));
+    facing = vd_lt(vv_dot(n, d), zero);
+    nl = vv_select(facing, n, vv_scale(n, vd_set(-1)));
+
+    /* ++depth > 5: go on with probability p, else return the emission */
+    depth = vd_add(vd_load(st->depth + k), one);
+    vd_store(st->depth + k, depth);
+    vd_store_int(st->level + k, vd_sub(depth, one));
+
+    xi = vi_load(st->xi + k);
+    rr = vm_and(hit, vd_gt(depth, vd_set(5)));
+    alive = vm_andnot(hit, vm_andnot(rr, vd_lt(vi_rand48(&xi, rr),
+                                               vd_lookup(tab->p, id))));
+
+    mirror = vm_and(alive, vi_eq(id, vi_set(MIRROR)));
+    glass = vm_and(alive, vi_eq(id, vi_set(GLASS)));
+    diff = vm_andnot(vm_andnot(alive, mirror), glass);
+
+    /* diffuse: r1 = 2 pi erand48(), r2 = erand48() */
+    vd_store(st->r1 + k, vd_mul(vd_set(2 * PI), vi_rand48(&xi, diff)));
+    vd_store(st->r2 + k, vi_rand48(&xi, diff));
+
+    vv_store(st->hx, st->hy, st->hz, k, x);
+    vv_store(st->wx, st->wy, st->wz, k, nl);
+
+    /* a mirror's ray: refl = d - n 2 (n.d) */
+    refl = vv_sub(d, vv_scale(vv_scale(n, vd_set(2)), vv_dot(n, d)));
+    vv_store(st->nx, st->ny, st->nz, k, n);
+
+    vi_store(st->xi + k, xi);
+
+    /*
+     * the next ray of the paths going on: diffuse ones get their direction
+     * from diffuse_dirs(), glass ones theirs from bounce_glass()
+     */
+    vv_store(st->ox, st->oy, st->oz, k, vv_select(alive, x, o));
+    vv_store(st->dx, st->dy, st->dz, k, vv_select(mirror, refl, d));
+
+    st->alive |= (lanes_set) vm_bits(alive) << k;
+    st->diffuse |= (lanes_set) vm_bits(diff) << k;
+    st->glass |= (lanes_set) vm_bits(glass) << k;
+    st->ended |= (lanes_set) vm_bits(vm_andnot(active, alive)) << k;
+}
+
+
+/*
+ * The new directions of the diffuse bounces, from w = nl and the random
+ * angle and radius: u = norm((|w.x| > .1 ? (0, 1, 0) : (1, 0, 0)) x w),
+ * v = w x u, d = norm(u cos(r1) sqrt(r2) + v sin(r1) sqrt(r2)
+ * + w sqrt(1 - r2)).
+ */
+static inline void
+diffuse_dirs(lanes_state *st, int k)
+{
+    vd    r2, r2s, zero, one;
+    vm    steep, diff;
+    vvec  w, u, v, a, dir;
+
+    zero = vd_set(0);
+    one = vd_set(1);
+    diff = vm_from_bits(st->diffuse >> k);
+
+    w = vv_load(st->wx, st->wy, st->wz, k);
+    r2 = vd_load(st->r2 + k);
+    r2s = vd_sqrt(r2);
+
+    steep = vd_gt(vd_abs(w.x), vd_set(.1));
+    a = vv_make(vd_select(steep, zero, one), vd_select(steep, one, zero),
+                zero);
+    u = vv_norm(vv_cross(a, w));
+    v = vv_cross(w, u);
+
+    dir = vv_norm(vv_add(vv_add(vv_scale(vv_scale(u, vd_load(st->cos_r1 + k)),
+                                         r2s),
+                                vv_scale(vv_scale(v, vd_load(st->sin_r1 + k)),
+                                         r2s)),
+                         vv_scale(w, vd_sqrt(vd_sub(one, r2)))));
+
+    vv_store(st->dx, st->dy, st->dz, k,
+             vv_select(diff, dir, vv_load(st->dx, st->dy, st->dz, k)));
+}
+
+
+static inline void
+set_ray(lanes_state *st, int k, vec o, vec d)
+{
+    st->ox[k] = o.x;
+    st->oy[k] = o.y;
+    st->oz[k] = o.z;
+    st->dx[k] = d.x;
+    st->dy[k] = d.y;
+    st->dz[k] = d.z;
+}
+
+
+/*
+ * The lane's next camera ray: smallpt's tent filter and camera. One lane at
+ * a time: a bounce ends one path in ten, and square roots and divisions of
+ * vectors cost as much for the lanes that do not need them.
+ */
+static inline void
+camera_ray(engine *en, lane *l, int k)
+{
+    vec            d;
+    double         r1, r2, s, dx, dy;
+    uint64_t      *xi = &en->st.xi[k];
+    const camera  *cam = &en->cam;
+
+    /* the tent filter: r1 < 1 ? sqrt(r1) - 1 : 1 - sqrt(2 - r1) */
+    r1 = 2 * rand48(xi);
+    s = root(choose_lt(r1, 1, r1, 2 - r1));
+    dx = choose_lt(r1, 1, s - 1, 1 - s);
+    r2 = 2 * rand48(xi);
+    s = root(choose_lt(r2, 1, r2, 2 - r2));
+    dy = choose_lt(r2, 1, s - 1, 1 - s);
 
     d = vec_add(vec_add(vec_scale(cam->cx, ((l->sx + .5 + dx) / 2 + l->x)
                                            / cam->w - .5),
@@ -271,24 +552,28 @@ camera_ray(const engine *en, lane *l, int k)
     /* g++ normalizes d before it computes the origin */
     d = vec_norm(d);
 
-    set_ray(en->rays, k, vec_add(cam->o, vec_scale(d, 140)), d);
-    l->depth = 0;
+    set_ray(&en->st, k, vec_add(cam->o, vec_scale(d, 140)), d);
+    en->st.depth[k] = 0;
 }
 
 
-/* Gives the lane its next row and its first ray, or makes it idle. */
+/* Gives the lane its next row, or makes it idle. */
 static void
-start_row(const engine *en, lane *l, int k)
+start_row(engine *en, lane *l, int k)
 {
+    unsigned                        y;
     const smallpt_trace_rows_args  *a = en->args;
 
     l->row = a->claim(a->data);
     if (l->row < 0) {
+        en->st.active &= ~LANE(k);
         return;
     }
 
+    y = (unsigned) (a->height - 1 - l->row);
+
     l->x = 0;
-    l->y = (unsigned) (a->height - 1 - l->row);
+    l->y = y;
     l->sx = 0;
     l->sy = 0;
     l->s = 0;
@@ -297,7 +582,8 @@ start_row(const engine *en, lane *l, int k)
     l->rgb = a->rgb + en->stride * (size_t) (l->row - a->first_row);
 
     /* Xi = {0, 0, y*y*y}: only y^3 mod 2^16 is kept, in the high word */
-    l->xi = (uint64_t) ((l->y * l->y * l->y) & 0xFFFF) << 32;
+    en->st.xi[k] = (uint64_t) ((y * y * y) & 0xFFFF) << 32;
+    en->st.active |= LANE(k);
 
     camera_ray(en, l, k);
 }
@@ -305,11 +591,11 @@ start_row(const engine *en, lane *l, int k)
 
 /* A sample's radiance is known: add it, move on to the next sample. */
 static inline void
-sample_done(const engine *en, lane *l, int k, vec radiance)
+sample_done(engine *en, lane *l, int k, vec radiance)
 {
     const smallpt_trace_rows_args  *a = en->args;
 
-    l->r = vec_add(l->r, vec_scale(radiance, 1. / a->samps));
+    l->r = vec_add(l->r, vec_scale(radiance, en->inv_samps));
 
     if (++l->s < a->samps) {
         camera_ray(en, l, k);
@@ -349,69 +635,78 @@ sample_done(const engine *en, lane *l, int k, vec radiance)
 }
 
 
-static inline frame *
-push(lane *l, int kind, const sphere *obj, vec f)
+/*
+ * Lane k's path ended at this bounce with radiance L: fold its frames back,
+ * as the recursion returns, until the sample is done or a glass split's
+ * reflected ray is still to trace.
+ */
+static void
+path_done(engine *en, lane *l, int k, vec L)
 {
-    int     cap;
-    frame  *stack, *fr;
+    int           i;
+    vec           e;
+    const vec    *f;
+    frame        *fr, *stack;
+    split        *sp;
+    lanes_state  *st = &en->st;
 
-    if (l->top == l->cap) {
-        cap = l->cap != 0 ? 2 * l->cap : 64;
-        stack = realloc(l->stack, (size_t) cap * sizeof(frame));
-        if (stack == NULL) {
-            return NULL;
+    /* the bounce that ended the path (depth) pushed no frame */
+    i = (int) st->depth[k] - 2;
+
+    while (i >= 0) {
+
+        /* L = 0 stays exactly 0 through e + f L with e = 0 (all >= 0) */
+        if (L.x == 0 && L.y == 0 && L.z == 0) {
+            i = l->lit;
+            if (i < 0) {
+                break;
+            }
         }
 
-        l->stack = stack;
-        l->cap = cap;
-    }
-
-    fr = &l->stack[l->top++];
-    fr->kind = kind;
-    fr->e = obj->e;
-    fr->f = f;
-
-    return fr;
-}
-
-
-/*
- * The lane's path ended with radiance L: fold the frames back, as the
- * recursion returns, until the sample is done or a glass split's reflected
- * ray is still to trace.
- */
-static inline void
-path_done(const engine *en, lane *l, int k, vec L)
-{
-    frame  *fr;
-
-    while (l->top > 0) {
-        fr = &l->stack[l->top - 1];
+        fr = &l->stack[i];
+        f = &en->tab.f[i + 1 > 5][fr->id];
+        e = spheres[fr->id].e;
 
         switch (fr->kind) {
 
         case FOLD_PLAIN:
-            L = vec_add(fr->e, vec_mult(fr->f, L));
+            L = vec_add(e, vec_mult(*f, L));
             break;
 
         case FOLD_SCALED:
-            L = vec_add(fr->e, vec_mult(fr->f, vec_scale(L, fr->k)));
+            L = vec_add(e, vec_mult(*f, vec_scale(L, fr->k)));
             break;
 
         case FOLD_REFRACTED:
-            fr->kept = vec_scale(L, fr->tr);
+            sp = &l->splits[i + 1];
+            sp->kept = vec_scale(L, sp->tr);
             fr->kind = FOLD_REFLECTED;
-            set_ray(en->rays, k, fr->x, fr->refl);
-            l->depth = fr->depth;
+
+            set_ray(st, k, sp->x, sp->refl);
+            st->depth[k] = i + 1;
             return;
 
         default: /* FOLD_REFLECTED */
-            L = vec_add(fr->e, vec_mult(fr->f, vec_add(vec_scale(L, fr->k),
-                                                       fr->kept)));
+            sp = &l->splits[i + 1];
+            L = vec_add(e, vec_mult(*f, vec_add(vec_scale(L, sp->re),
+                                                sp->kept)));
             break;
         }
 
-        l->top--;
+        if (i == l->lit) {
+            l->lit = fr->prev;
+        }
+
+        i--;
+    }
+
+    /* the stack is empty: one grown by a long path shrinks back */
+    if (l->cap > FRAMES_KEPT) {
+        stack = realloc(l->stack, FRAMES_KEPT * sizeof(frame));
+        if (stack != NULL) {
+            l->stack = stack;
+            l->cap = FRAMES_KEPT;
+        }
     }
 
     sample_done(en, l, k, L);
@@ -419,159 +714,34 @@ path_done(const engine *en, lane *l, int k, vec L)
 
 
 /*
- * Where each lane's ray hit and the normals there: x = o + d t,
- * n = norm(x - p), nl = n.d < 0 ? n : n * -1. Lanes that hit nothing (or
- * are idle) compute something harmless that is not used.
+ * The rest of a glass bounce of lane k, whose frame is fr (plain so far):
+ * smallpt's refraction. The reflected ray for a total internal reflection;
+ * else past depth 2 one of the two rays by roulette, and at depth 1 and 2
+ * both, the refracted one first.
  */
 static inline void
-hit_points(const ray_lanes *rays, const int *id, const double *t, hits *h)
+bounce_glass(engine *en, lane *l, int k, frame *fr)
 {
-    int     k;
-    vm      facing;
-    vvec    o, d, x, n, p;
-    double  px[LANES], py[LANES], pz[LANES], dist[LANES];
+    int           into, depth;
+    vec           d, x, n, nl, tdir, refl;
+    double        nnt, ddn, cos2t, r0, c, re, tr, pr;
+    split        *sp;
+    lanes_state  *st = &en->st;
 
-    for (k = 0; k < LANES; k++) {
-        px[k] = id[k] >= 0 ? spheres[id[k]].p.x : 0;
-        py[k] = id[k] >= 0 ? spheres[id[k]].p.y : 0;
-        pz[k] = id[k] >= 0 ? spheres[id[k]].p.z : 0;
-        dist[k] = id[k] >= 0 ? t[k] : 1;
-    }
-
-    for (k = 0; k < LANES; k += VW) {
-        o = vv_load(rays->ox, rays->oy, rays->oz, k);
-        d = vv_load(rays->dx, rays->dy, rays->dz, k);
-        p = vv_load(px, py, pz, k);
-
-        x = vv_add(o, vv_scale(d, vd_load(dist + k)));
-        n = vv_norm(vv_sub(x, p));
-        facing = vd_lt(vv_dot(n, d), vd_set(0));
-
-        vv_store(h->x, h->y, h->z, k, x);
-        vv_store(h->nx, h->ny, h->nz, k, n);
-        vv_store(h->lx, h->ly, h->lz, k, vv_make(
-                     vd_select(facing, n.x, vd_mul(n.x, vd_set(-1))),
-                     vd_select(facing, n.y, vd_mul(n.y, vd_set(-1))),
-                     vd_select(facing, n.z, vd_mul(n.z, vd_set(-1)))));
-    }
-}
-
-
-/*
- * The new directions of the diffuse bounces, from w = nl and the random
- * angle and radius: u = norm((|w.x| > .1 ? (0, 1, 0) : (1, 0, 0)) x w),
- * v = w x u, d = norm(u cos(r1) sqrt(r2) + v sin(r1) sqrt(r2)
- * + w sqrt(1 - r2)). Lanes that are not diffuse compute something harmless.
- */
-static inline void
-diffuse_dirs(hits *h)
-{
-    int   k;
-    vd    r2, r2s, zero, one;
-    vm    steep;
-    vvec  w, u, v, a, dir;
-
-    zero = vd_set(0);
-    one = vd_set(1);
-
-    for (k = 0; k < LANES; k += VW) {
-        w = vv_load(h->lx, h->ly, h->lz, k);
-        r2 = vd_load(h->r2 + k);
-        r2s = vd_sqrt(r2);
-
-        steep = vd_gt(vd_abs(w.x), vd_set(.1));
-        a = vv_make(vd_select(steep, zero, one), vd_select(steep, one, zero),
-                    zero);
-        u = vv_norm(vv_cross(a, w));
-        v = vv_cross(w, u);
-
-        dir = vv_norm(vv_add(vv_add(vv_scale(vv_scale(u,
-                                                      vd_load(h->cos_r1 + k)),
-                                             r2s),
-                                    vv_scale(vv_scale(v,
-                                                      vd_load(h->sin_r1 + k)),
-                                             r2s)),
-                             vv_scale(w, vd_sqrt(vd_sub(one, r2)))));
-
-        vv_store(h->dx, h->dy, h->dz, k, dir);
-    }
-}
-
-
-/*
- * One bounce of radiance(): the ray of lane k hit sphere id (id -1:
- * nothing) where h says. Sets the lane's next ray, or ends its path, or,
- * for a diffuse surface, draws its random numbers and leaves the new ray to
- * diffuse_dirs() (h->diffuse[k]). Returns SMALLPT_OK or SMALLPT_ENOMEM.
- */
-static inline int
-bounce(const engine *en, lane *l, int k, int id, hits *h)
-{
-    int            into;
-    vec            d, x, n, nl, f, tdir, refl;
-    double         p, r1, nnt, ddn, cos2t, r0, c, re, tr, pr;
-    frame         *fr;
-    ray_lanes     *rays = en->rays;
-    const sphere  *obj;
-
-    if (id < 0) {
-        path_done(en, l, k, vec_make(0, 0, 0));
-        return SMALLPT_OK;
-    }
-
-    d = vec_make(rays->dx[k], rays->dy[k], rays->dz[k]);
-    x = vec_make(h->x[k], h->y[k], h->z[k]);
-    n = vec_make(h->nx[k], h->ny[k], h->nz[k]);
-    nl = vec_make(h->lx[k], h->ly[k], h->lz[k]);
-
-    obj = &spheres[id];
-    f = obj->c;
-    p = f.x > f.y && f.x > f.z ? f.x : f.y > f.z ? f.y : f.z;
-
-    if (++l->depth > 5) {
-        if (rand48(&l->xi) < p) {
-            f = vec_scale(f, 1 / p);
-
-        } else {
-            path_done(en, l, k, obj->e);
-            return SMALLPT_OK;
-        }
-    }
-
-    if (obj->refl == DIFF) {
-        r1 = 2 * PI * rand48(&l->xi);
-        h->r2[k] = rand48(&l->xi);
-        h->cos_r1[k] = cos(r1);
-        h->sin_r1[k] = sin(r1);
-        h->diffuse[k] = 1;
-
-        return push(l, FOLD_PLAIN, obj, f) != NULL ? SMALLPT_OK
-                                                   : SMALLPT_ENOMEM;
-    }
+    d = vec_make(st->dx[k], st->dy[k], st->dz[k]);
+    x = vec_make(st->hx[k], st->hy[k], st->hz[k]);
+    n = vec_make(st->nx[k], st->ny[k], st->nz[k]);
+    nl = vec_make(st->wx[k], st->wy[k], st->wz[k]);
 
     refl = vec_sub(d, vec_scale(vec_scale(n, 2), vec_dot(n, d)));
-
-    if (obj->refl == SPEC) {
-        if (push(l, FOLD_PLAIN, obj, f) == NULL) {
-            return SMALLPT_ENOMEM;
-        }
-
-        set_ray(rays, k, x, refl);
-        return SMALLPT_OK;
-    }
-
     into = vec_dot(n, nl) > 0;
     nnt = into ? 1 / 1.5 : 1.5 / 1;
     ddn = vec_dot(d, nl);
     cos2t = 1 - nnt * nnt * (1 - ddn * ddn);
 
     if (cos2t < 0) {
-        if (push(l, FOLD_PLAIN, obj, f) == NULL) {
-            return SMALLPT_ENOMEM;
-        }
-
-        set_ray(rays, k, x, refl);
-        return SMALLPT_OK;
+        set_ray(st, k, x, refl);
+        return;
     }
 
     tdir = vec_norm(vec_sub(vec_scale(d, nnt),
@@ -582,38 +752,120 @@ bounce(const engine *en, lane *l, int k, int id, hits *h)
     re = r0 + (1 - r0) * c * c * c * c * c;
     tr = 1 - re;
     pr = .25 + .5 * re;
+    depth = (int) st->depth[k];
 
-    if (l->depth > 2) {
-        fr = push(l, FOLD_SCALED, obj, f);
-        if (fr == NULL) {
-            return SMALLPT_ENOMEM;
-        }
+    if (depth > 2) {
+        fr->kind = FOLD_SCALED;
 
-        if (rand48(&l->xi) < pr) {
+        if (rand48(&st->xi[k]) < pr) {
             fr->k = re / pr;
-            set_ray(rays, k, x, refl);
+            set_ray(st, k, x, refl);
 
         } else {
             fr->k = tr / (1 - pr);
-            set_ray(rays, k, x, tdir);
+            set_ray(st, k, x, tdir);
         }
 
-        return SMALLPT_OK;
+        return;
     }
 
     /* g++ evaluates the refracted ray first: it draws its numbers first */
-    fr = push(l, FOLD_REFRACTED, obj, f);
-    if (fr == NULL) {
-        return SMALLPT_ENOMEM;
+    fr->kind = FOLD_REFRACTED;
+    l->lit = depth - 1;     /* linked by push_frames() already */
+    sp = &l->splits[depth];
+    sp->re = re;
+    sp->tr = tr;
+    sp->x = x;
+    sp->refl = refl;
+
+    set_ray(st, k, x, tdir);
+}
+
+
+/* Lane k's path goes on: it pushes its frame. */
+static inline int
+push_frame(engine *en, int k)
+{
+    int     i, cap;
+    lane   *l;
+    frame  *stack, *fr;
+
+    l = &en->lanes[k];
+    i = en->st.level[k];
+
+    /*
+     * Most paths are short (9.5 bounces on average), a few long: a ray
+     * caught in the glass sphere went 2036 bounces deep in a 1024x768 image
+     * at spp 16. The stack starts small and doubles, which every render
+     * then does, tested; grown past FRAMES_KEPT, it shrinks back once its
+     * path is done (path_done()), so that a thread's stacks stay small.
+     */
+    if (i >= l->cap) {
+        cap = l->cap != 0 ? 2 * l->cap : 16;
+        stack = realloc(l->stack, (size_t) cap * sizeof(frame));
+        if (stack == NULL) {
+            return SMALLPT_ENOMEM;
+        }
+
+        l->stack = stack;
+        l->cap = cap;
     }
 
-    fr->k = re;
-    fr->tr = tr;
-    fr->x = x;
-    fr->refl = refl;
-    fr->depth = l->depth;
+    fr = &l->stack[i];
+    fr->id = (unsigned char) en->st.id[k];
+    fr->kind = FOLD_PLAIN;
+    fr->prev = l->lit;
+    l->lit = en->tab.emits[fr->id] ? i : l->lit;
 
-    set_ray(rays, k, x, tdir);
+    return SMALLPT_OK;
+}
+
+
+/*
+ * The scalar part of a bounce: each diffuse path gets cos and sin of its
+ * angle, each going-on one pushes its frame, each glass one gets its ray.
+ * Returns SMALLPT_OK or SMALLPT_ENOMEM.
+ *
+ * glibc's sincos() begins with stmxcsr, which waits for every
+ * floating-point operation before it and holds back those after it; not
+ * integer ones: the frames are pushed between the calls.
+ */
+static int
+bounce_lanes(engine *en)
+{
+    int           k;
+    lane         *l;
+    lanes_set     calls, pushes;
+    lanes_state  *st = &en->st;
+
+    pushes = st->alive;
+
+    for (calls = st->diffuse; calls != 0; calls &= calls - 1) {
+        k = __builtin_ctzll(calls);
+        st->cos_r1[k] = cos(st->r1[k]);
+        st->sin_r1[k] = sin(st->r1[k]);
+
+        if (pushes != 0) {
+            if (push_frame(en, __builtin_ctzll(pushes)) != SMALLPT_OK) {
+                return SMALLPT_ENOMEM;
+            }
+
+            pushes &= pushes - 1;
+        }
+    }
+
+    for ( /* void */ ; pushes != 0; pushes &= pushes - 1) {
+        if (push_frame(en, __builtin_ctzll(pushes)) != SMALLPT_OK) {
+            return SMALLPT_ENOMEM;
+        }
+    }
+
+    for (calls = st->glass; calls != 0; calls &= calls - 1) {
+        k = __builtin_ctzll(calls);
+        l = &en->lanes[k];
+        bounce_glass(en, l, k, &l->stack[st->level[k]]);
+    }
+
     return SMALLPT_OK;
 }
 
@@ -621,92 +873,107 @@ bounce(const engine *en, lane *l, int k, int id, hits *h)
 int
 TRACE_ROWS(const smallpt_trace_rows_args *a)
 {
-    int          k, rc, active, id[LANES];
-    hits         h;
-    lane         lanes[LANES];
-    double       t[LANES];
-    camera       cam;
-    engine       en;
-    ray_lanes    rays;
-    scene_lanes  scene;
+    int           k, rc, lanes;
+    engine       *en;
+    lanes_set     todo;
+    camera       *cam;
+    lanes_state  *st;
 
-    scene_lanes_init(&scene);
+    en = malloc(sizeof(engine));
+    if (en == NULL) {
+        return SMALLPT_ENOMEM;
+    }
 
-    cam.o = vec_make(50, 52, 295.6);
-    cam.d = vec_norm(vec_make(0, -0.042612, -1));
-    cam.cx = vec_make(a->width * .5135 / a->height, 0, 0);
-    cam.cy = vec_scale(vec_norm(vec_cross(cam.cx, cam.d)), .5135);
-    cam.w = a->width;
-    cam.h = a->height;
+    st = &en->st;
+    cam = &en->cam;
 
-    en.args = a;
-    en.cam = &cam;
-    en.rays = &rays;
-    en.stride = (size_t) a->width * 3;
+    scene_tables_init(&en->tab);
+
+    cam->o = vec_make(50, 52, 295.6);
+    cam->d = vec_norm(vec_make(0, -0.042612, -1));
+    cam->cx = vec_make(a->width * .5135 / a->height, 0, 0);
+    cam->cy = vec_scale(vec_norm(vec_cross(cam->cx, cam->d)), .5135);
+    cam->w = a->width;
+    cam->h = a->height;
+
+    en->args = a;
+    en->inv_samps = 1. / a->samps;
+    en->stride = (size_t) a->width * 3;
+
+    st->active = 0;
+    st->alive = 0;
+    st->diffuse = 0;
+    st->glass = 0;
+    st->ended = 0;
 
     /* idle lanes trace a harmless copy of a real ray */
     for (k = 0; k < LANES; k++) {
-        set_ray(&rays, k, cam.o, cam.d);
-        lanes[k].stack = NULL;
-        lanes[k].top = 0;
-        lanes[k].cap = 0;
+        set_ray(st, k, cam->o, cam->d);
+        st->depth[k] = 0;
+        st->xi[k] = 0;
+        en->lanes[k].stack = NULL;
+        en->lanes[k].cap = 0;
+        en->lanes[k].lit = -1;
     }
 
-    active = 0;
-    for (k = 0; k < LANES; k++) {
-        start_row(&en, &lanes[k], k);
-        active += lanes[k].row >= 0;
+    /*
+     * Rows in flight: a row is finished only when all its samples are, and
+     * the lanes advance together, so rows arrive in batches of the lanes;
+     * a streamed image is painted as they do. All LANES for a tall image,
+     * fewer for a short one (a twelfth of its rows, 16 at the least), so
+     * that its rows too arrive over the render, not all at its end.
+     */
+    lanes = a->height / 12 < 16 ? 16 : a->height / 12;
+    lanes = lanes < LANES ? (lanes + VW - 1) / VW * VW : LANES;
+
+    for (k = 0; k < lanes; k++) {
+        start_row(en, &en->lanes[k], k);
     }
 
     rc = SMALLPT_OK;
 
-    while (active > 0) {
+    while (st->active != 0) {
         if (a->stopped(a->data)) {
             rc = SMALLPT_ECANCELLED;
             break;
         }
 
-        intersect_lanes(&scene, &rays, id, t);
+        st->alive = 0;
+        st->diffuse = 0;
+        st->glass = 0;
+        st->ended = 0;
 
-        hit_points(&rays, id, t, &h);
-
-        active = 0;
-
-        for (k = 0; k < LANES; k++) {
-            h.diffuse[k] = 0;
-            h.r2[k] = 0;
-            h.cos_r1[k] = 1;
-            h.sin_r1[k] = 0;
-
-            if (lanes[k].row < 0) {
-                continue;
+        for (k = 0; k < LANES; k += VW) {
+            if ((st->active >> k) & VMASK) {
+                intersect(en, k);
+                shade(en, k);
             }
-
-            rc = bounce(&en, &lanes[k], k, id[k], &h);
-            if (rc != SMALLPT_OK) {
-                break;
-            }
-
-            active += lanes[k].row >= 0;
         }
 
+        rc = bounce_lanes(en);
         if (rc != SMALLPT_OK) {
             break;
         }
 
-        diffuse_dirs(&h);
-
-        for (k = 0; k < LANES; k++) {
-            if (h.diffuse[k]) {
-                set_ray(&rays, k, vec_make(h.x[k], h.y[k], h.z[k]),
-                        vec_make(h.dx[k], h.dy[k], h.dz[k]));
+        for (k = 0; k < LANES; k += VW) {
+            if ((st->diffuse >> k) & VMASK) {
+                diffuse_dirs(st, k);
             }
+        }
+
+        for (todo = st->ended; todo != 0; todo &= todo - 1) {
+            k = __builtin_ctzll(todo);
+            path_done(en, &en->lanes[k], k,
+                      st->id[k] == NONE ? vec_make(0, 0, 0)
+                                        : spheres[st->id[k]].e);
         }
     }
 
     for (k = 0; k < LANES; k++) {
-        free(lanes[k].stack);
+        free(en->lanes[k].stack);
     }
+
+    free(en);
 
     return rc;
 }

@@ -26,6 +26,7 @@
 #define VW  8
 
 typedef __m512d   vd;
+typedef __m512i   vi;
 typedef __mmask8  vm;
 
 
@@ -37,6 +38,12 @@ static inline vd vd_sub(vd a, vd b) { return _mm512_sub_pd(a, b); }
 static inline vd vd_mul(vd a, vd b) { return _mm512_mul_pd(a, b); }
 static inline vd vd_div(vd a, vd b) { return _mm512_div_pd(a, b); }
 static inline vd vd_sqrt(vd a) { return _mm512_sqrt_pd(a); }
+
+static inline void
+vd_store_int(int32_t *p, vd v)
+{
+    _mm256_storeu_si256((__m256i *) p, _mm512_cvttpd_epi32(v));
+}
 static inline vd vd_abs(vd a) { return _mm512_abs_pd(a); }
 
 static inline vm
@@ -51,20 +58,45 @@ vd_gt(vd a, vd b)
     return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ);
 }
 
-static inline vm
-vd_ne(vd a, vd b)
-{
-    return _mm512_cmp_pd_mask(a, b, _CMP_NEQ_UQ);
-}
-
-static inline vm vm_and(vm a, vm b) { return a & b; }
-
-
 static inline vd
 vd_select(vm m, vd a, vd b)
 {
     return _mm512_mask_blend_pd(m, b, a);
 }
+
+static inline vm vm_and(vm a, vm b) { return a & b; }
+static inline vm vm_or(vm a, vm b) { return a | b; }
+static inline vm vm_andnot(vm a, vm b) { return a & (vm) ~b; }
+static inline unsigned vm_bits(vm m) { return m; }
+static inline vm vm_from_bits(unsigned b) { return (vm) b; }
+
+static inline vi vi_load(const uint64_t *p) { return _mm512_loadu_si512(p); }
+static inline void vi_store(uint64_t *p, vi v) { _mm512_storeu_si512(p, v); }
+static inline vi vi_set(uint64_t x) { return _mm512_set1_epi64((long long) x); }
+
+static inline vi
+vi_select(vm m, vi a, vi b)
+{
+    return _mm512_mask_blend_epi64(m, b, a);
+}
+
+static inline vm vi_eq(vi a, vi b) { return _mm512_cmpeq_epi64_mask(a, b); }
+
+/* table[i] for i from 0 to 15: a two-table permutation */
+static inline vd
+vd_lookup(const double *table, vi i)
+{
+    return _mm512_permutex2var_pd(_mm512_loadu_pd(table), i,
+                                  _mm512_loadu_pd(table + 8));
+}
+
+static inline vi vi_add(vi a, vi b) { return _mm512_add_epi64(a, b); }
+static inline vi vi_and(vi a, vi b) { return _mm512_and_si512(a, b); }
+static inline vi vi_or(vi a, vi b) { return _mm512_or_si512(a, b); }
+static inline vi vi_shl32(vi a) { return _mm512_slli_epi64(a, 32); }
+static inline vi vi_shr32(vi a) { return _mm512_srli_epi64(a, 32); }
+static inline vi vi_mul32(vi a, vi b) { return _mm512_mul_epu32(a, b); }
+static inline vd vd_from_vi(vi a) { return _mm512_castsi512_pd(a); }
 
 
 #define TRACE_ROWS  smallpt_trace_rows_avx512

@@ -66,6 +66,26 @@ for isa in scalar avx2 avx512; do
     fi
 done
 
+# each thread traces rows at once, a lane each (16, up to 64 for 768 rows
+# and more), and a lane whose path ends takes the next sample, pixel or
+# row: rows fewer than the lanes, a pixel wide, more than the lanes (16 and
+# 64), samples per subpixel from 1 to 10, at 1 to 3 threads and with each
+# instruction set, against the SHA-256 of smallpt.cpp's own images (its
+# size set from the environment, nothing else changed)
+for isa in scalar avx2 avx512; do
+    "$smallpt" --isa=$isa -W 1 -H 1 -o - 4 >/dev/null 2>&1 || continue
+    for case in 1x1:4:1 7x3:5:2 333x17:12:3 31x29:40:2 1x130:8:1 \
+                1x130:8:3 129x5:4:2 2x64:8:1 3x800:4:1 3x800:4:2; do
+        size=${case%%:*} spp=${case#*:}
+        threads=${spp#*:} spp=${spp%:*}
+        want=$(awk -v f="${size}_spp$((spp / 4 * 4)).ppm" \
+                   '$2 == f { print $1 }' "$data/SHA256SUMS")
+        same "$("$smallpt" --isa=$isa -t "$threads" -W "${size%x*}" \
+                -H "${size#*x}" -o - "$spp" | sha)" "$want" \
+            "$size spp $spp at $threads threads with $isa"
+    done
+done
+
 same "$("$smallpt" -W 64 -H 48 -o - 4 | sha)" \
     "$(sha < "$data/64x48_spp4.ppm")" "64x48 spp 4"
 same "$("$smallpt" --width=160 --height 120 -t 2 -o - 11 | sha)" \

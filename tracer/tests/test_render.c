@@ -416,8 +416,9 @@ test_cancel(void)
     done_at_cancel = smallpt_job_rows_done(&job);
     pthread_join(tid, NULL);
 
+    /* at most the rows in flight (64 here) finish in the bounce it stops */
     CHECK(r.rc == SMALLPT_ECANCELLED);
-    CHECK(smallpt_job_rows_done(&job) <= done_at_cancel + 16);
+    CHECK(smallpt_job_rows_done(&job) <= done_at_cancel + 64);
     CHECK(smallpt_job_rows_done(&job) < 768);
     CHECK(smallpt_job_run(&job) == SMALLPT_ECANCELLED);
 
@@ -453,8 +454,8 @@ test_stop_callback(void)
 
     /*
      * asked at every bounce: the job stops once three rows are done (other
-     * lanes, 16 rows in flight, finishing theirs in the same bounce may add
-     * a few)
+     * lanes, 16 rows in flight for an image this short, finishing theirs in
+     * the same bounce may add a few)
      */
     job.stop = stop_after_rows;
     job.stop_data = &job;
