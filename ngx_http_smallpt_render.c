@@ -304,6 +304,9 @@ ngx_http_smallpt_post(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* each task takes its share of a small band's rows, no more */
+    ctx->job.threads = (int) tasks;
+
     clock_gettime(CLOCK_MONOTONIC, &ctx->posted_at);
 
 post:

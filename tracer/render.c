@@ -130,6 +130,7 @@ isa_trial(int (*render)(const smallpt_trace_rows_args *a))
     args.samps = 1;
     args.rgb = rgb;
     args.first_row = 0;
+    args.lanes = 0;
     args.claim = trial_claim;
     args.done = trial_done;
     args.stopped = trial_stopped;
@@ -389,6 +390,7 @@ smallpt_job_init(smallpt_job *job, int width, int height, int spp,
     job->rows_done = 0;
     job->cancel = 0;
     job->isa = smallpt_isa_best();
+    job->threads = 1;
     job->stop = NULL;
     job->stop_data = NULL;
     job->ready = NULL;
@@ -414,7 +416,7 @@ smallpt_job_in_order(smallpt_job *job, unsigned char *row_done,
 int
 smallpt_job_run(smallpt_job *job)
 {
-    int                      rc;
+    int                      rc, rows;
     smallpt_trace_rows_args  args;
 
     if (!smallpt_isa_supported(job->isa)) {
@@ -426,6 +428,11 @@ smallpt_job_run(smallpt_job *job)
     args.samps = job->spp / 4;
     args.rgb = job->rgb;
     args.first_row = job->first_row;
+
+    /* each thread a fair share of the rows at once: see lanes */
+    rows = job->last_row - job->first_row + 1;
+    args.lanes = job->threads > 1 ? (rows + job->threads - 1) / job->threads
+                                  : 0;
     args.claim = claim_job_row;
     args.done = job_row_done;
     args.stopped = job_stopped;
@@ -493,6 +500,7 @@ smallpt_render(smallpt_job *job, int threads,
 
     /* with a progress callback the calling thread only watches */
     n = progress != NULL ? threads : threads - 1;
+    job->threads = threads;
 
     t = calloc((size_t) n + 1, sizeof(render_thread));
     if (t == NULL) {

@@ -95,6 +95,8 @@ typedef struct {
     int             rows_done;  /* rows finished: smallpt_job_rows_done() */
     int             cancel;     /* set by smallpt_job_cancel */
     int             isa;        /* SMALLPT_ISA_*; init sets the best */
+    int             threads;    /* threads that will run it (init: 1): */
+                                /* each keeps its share of rows at once */
 
     /* optional, polled often (every bounce): non-zero cancels the job */
     int           (*stop)(void *data);

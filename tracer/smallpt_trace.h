@@ -158,6 +158,7 @@ typedef struct {
     int             samps;      /* samples per subpixel: spp / 4 */
     unsigned char  *rgb;        /* row r's pixels at (r - first_row) * 3w */
     int             first_row;
+    int             lanes;      /* rows in flight at the most; 0: any */
     int           (*claim)(void *data);           /* a row, or -1: none */
     void          (*done)(void *data, int row);   /* a row is finished */
     int           (*stopped)(void *data);         /* asked every bounce */

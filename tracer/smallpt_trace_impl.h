@@ -926,6 +926,15 @@ TRACE_ROWS(const smallpt_trace_rows_args *a)
     lanes = a->height / 12 < 16 ? 16 : a->height / 12;
     lanes = lanes < LANES ? (lanes + VW - 1) / VW * VW : LANES;
 
+    /*
+     * and no more than this thread's share of a small band: another
+     * thread, started a moment later, would find no row left, and the
+     * band would take one thread's time on two threads' CPUs
+     */
+    if (a->lanes > 0 && lanes > a->lanes) {
+        lanes = a->lanes;
+    }
+
     for (k = 0; k < lanes; k++) {
         start_row(en, &en->lanes[k], k);
     }
