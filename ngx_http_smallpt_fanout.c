@@ -10,6 +10,10 @@
  * image is encoded in the thread pool (ngx_http_smallpt_render.c) and sent
  * like a local render's.
  *
+ * Streamed (smallpt_stream on), the bands are encoded as they come, in
+ * order, and the headers go with the first band's rows: until then a band
+ * that fails still gets the client a 502 (or a 504), not a cut answer.
+ *
  * The module is an "aux filter" for this, as modules that capture
  * subrequests are: its filters sit above nginx's postpone filter, so that a
  * band's bytes never reach the client.
@@ -48,6 +52,7 @@ struct ngx_http_smallpt_fanout_s {
 
     /* streamed: bands go to the encoder in order, one task at a time */
     ngx_thread_task_t          task;
+    unsigned                   stream:1;    /* smallpt_stream on */
     ngx_uint_t                 next;        /* the first band not given */
     int                        encode_first;
     int                        encode_rows;
@@ -122,6 +127,14 @@ ngx_http_smallpt_fanout(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
 
     ctx->fanout = fo;
 
+    if (slcf->stream && r == r->main) {
+        if (ngx_http_smallpt_stream_prepare(r, ctx) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        fo->stream = 1;
+    }
+
     for (i = 0; i < fo->nbands; i++) {
         b = &fo->bands[i];
         b->front = ctx;
@@ -169,17 +182,6 @@ ngx_http_smallpt_fanout(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
 
     ctx->state = NGX_HTTP_SMALLPT_FANNING;
     ngx_http_smallpt_metrics_gauge(r, NGX_HTTP_SMALLPT_RENDERS_IN_PROGRESS, 1);
-
-    /* sent as the bands come, in order: the headers go now */
-    if (slcf->stream && r == r->main) {
-        if (ngx_http_smallpt_stream_prepare(r, ctx) != NGX_OK
-            || ngx_http_smallpt_stream_start(r, ctx) != NGX_OK)
-        {
-            /* the client cannot be written to: the bands are for nobody */
-            fo->failed = &fo->bands[0];
-            ngx_http_smallpt_fanout_finish(r);
-        }
-    }
 
     r->main->count++;
     r->write_event_handler = ngx_http_request_empty_handler;
@@ -390,7 +392,7 @@ ngx_http_smallpt_fanout_encode(ngx_http_request_t *r,
 
     fo = ctx->fanout;
 
-    if (!ctx->streaming || fo->encoding || ctx->stream_rc != SMALLPT_OK) {
+    if (!fo->stream || fo->encoding || ctx->stream_rc != SMALLPT_OK) {
         return;
     }
 
@@ -461,13 +463,28 @@ ngx_http_smallpt_fanout_encoded(ngx_event_t *ev)
         return;
     }
 
-    ngx_http_smallpt_stream_flush(r, ctx);
-
     if (fo->finished) {
+        /* the answer, whole or cut, or an error status */
         ngx_http_smallpt_fanout_respond(r);
 
-    } else {
+    } else if (ctx->stream_rc != SMALLPT_OK) {
+        /* the encoder failed: the bands still out are for nothing */
+        ngx_http_smallpt_fanout_finish(r);
+
+    } else if (ctx->streaming) {
+        ngx_http_smallpt_stream_flush(r, ctx);
         ngx_http_smallpt_fanout_encode(r, ctx);
+
+    } else {
+        /* the first band's rows: the headers go with them */
+        if (ngx_http_smallpt_stream_start(r, ctx) != NGX_OK) {
+            /* the client cannot be written to: the bands are for nobody */
+            fo->failed = &fo->bands[0];
+            ngx_http_smallpt_fanout_finish(r);
+
+        } else {
+            ngx_http_smallpt_fanout_encode(r, ctx);
+        }
     }
 
     ngx_http_run_posted_requests(c);
@@ -550,7 +567,7 @@ ngx_http_smallpt_fanout_respond(ngx_http_request_t *r)
         return;
     }
 
-    if (ctx->streaming) {
+    if (fo->stream) {
         if (fo->failed == NULL && !fo->timed_out) {
             ngx_http_smallpt_fanout_encode(r, ctx);
         }
@@ -559,7 +576,22 @@ ngx_http_smallpt_fanout_respond(ngx_http_request_t *r)
             /* its end calls this again */
             return;
         }
+    }
 
+    if (fo->stream && !ctx->streaming && fo->failed == NULL
+        && !fo->timed_out && ctx->stream_rc == SMALLPT_OK)
+    {
+        /* every band was in before the first was sent: all of it now */
+        rc = ngx_http_smallpt_stream_start(r, ctx);
+
+        if (rc != NGX_OK) {
+            ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_CANCELLED);
+            ngx_http_finalize_request(r, rc);
+            return;
+        }
+    }
+
+    if (ctx->streaming) {
         ctx->state = NGX_HTTP_SMALLPT_DONE;
 
         if (ngx_http_discard_request_body(r) != NGX_OK) {
@@ -594,6 +626,18 @@ ngx_http_smallpt_fanout_respond(ngx_http_request_t *r)
             ngx_http_smallpt_send_error(r, NGX_HTTP_BAD_GATEWAY,
                                         "a band of the image could not "
                                         "be rendered"));
+        return;
+    }
+
+    if (fo->stream) {
+        /* the encoder failed before a byte was sent */
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "smallpt: cannot encode %dx%d spp %d: %s",
+                      ctx->query.width, ctx->query.height,
+                      smallpt_effective_spp(ctx->query.spp),
+                      smallpt_strerror(ctx->stream_rc));
+        ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_FAILED);
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 

@@ -136,6 +136,16 @@ ngx_http_smallpt_stream_start(ngx_http_request_t *r,
     r->headers_out.content_length_n = -1;
     ctx->streaming = 1;
 
+    /* the trailer to come is announced (RFC 9110, 6.6.2) */
+    if (ngx_http_smallpt_accepts_trailers(r)
+        && ngx_http_smallpt_push_header(&r->headers_out.headers, "Trailer",
+                                        (u_char *) "Server-Timing",
+                                        sizeof("Server-Timing") - 1)
+           == NULL)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     rc = ngx_http_send_header(r);
 
     if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {

@@ -252,7 +252,7 @@ a band of the image could not be rendered
 
 
 
-=== TEST 9: the time limit while bands are out: 504, and they are cancelled
+=== TEST 10: the time limit while bands are out: 504, and they are cancelled
 --- http_config
     server {
         listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
@@ -285,7 +285,7 @@ smallpt: render time limit exceeded with 0 of 2 bands in, cancelling 64x48 spp 4
 
 
 
-=== TEST 10: fanned out and streamed: chunked, bands in order, the same bytes
+=== TEST 11: fanned out and streamed: chunked, bands in order, the same bytes
 --- http_config
     upstream bands {
         server 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
@@ -333,7 +333,100 @@ my $buffered;
 
 
 
-=== TEST 11: the metrics count band requests, retries and failures
+=== TEST 13: streamed, a band that fails before the first is sent: 502
+--- config
+    location = /render {
+        smallpt;
+        smallpt_stream on;
+        smallpt_fanout /band bands=3 retries=1;
+    }
+    location = /band {
+        internal;
+        return 503;
+    }
+--- request
+GET /render?spp=4&w=64&h=48&format=ppm
+--- error_code: 502
+--- response_headers
+Content-Type: text/plain
+!Transfer-Encoding
+--- response_body
+a band of the image could not be rendered
+--- no_error_log
+[alert]
+
+
+
+=== TEST 14: streamed, the time limit before the first band: 504
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        location / {
+            limit_rate 1;
+            return 200 "a band that takes forever to arrive";
+        }
+    }
+--- config
+    location = /render {
+        smallpt;
+        smallpt_stream on;
+        smallpt_fanout /band bands=2;
+        smallpt_time_limit 500ms;
+    }
+    location = /band {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/;
+        proxy_buffering off;
+    }
+--- request
+GET /render?spp=4&w=64&h=48&format=ppm
+--- error_code: 504
+--- response_body
+render time limit exceeded waiting for bands
+--- no_error_log
+[alert]
+--- timeout: 3
+
+
+
+=== TEST 15: streamed, a band that fails after the first was sent: a cut answer
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        location / {
+            if ($arg_rows !~ "^0-") {
+                rewrite ^ /slow last;
+            }
+            smallpt;
+        }
+        # its headers and body at 60 bytes a second: about 3 s
+        location = /slow {
+            limit_rate 60;
+            return 200 "a band too short, slowly";
+        }
+    }
+--- config
+    location = /render {
+        smallpt;
+        smallpt_stream on;
+        smallpt_fanout /band bands=3 retries=0;
+    }
+    location = /band {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/;
+    }
+--- request
+GET /render?spp=4&w=64&h=48&format=ppm
+--- ignore_response
+--- error_log eval
+qr/smallpt: streamed 64x48 spp 4 cut after \d+ bytes: a band of the image could not be rendered/
+--- no_error_log
+[alert]
+--- timeout: 8
+
+
+
+=== TEST 12: the metrics count band requests, retries and failures
 --- http_config
     server {
         listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;

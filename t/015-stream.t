@@ -108,3 +108,21 @@ Content-Length: 22851
 !Transfer-Encoding
 --- raw_response_headers_like chomp
 Server-Timing: queue;dur=
+
+
+
+=== TEST 6: TE: trailers announces the Server-Timing trailer; no TE, none
+--- config
+    location = /render {
+        smallpt;
+        smallpt_stream on;
+    }
+--- request eval
+["GET /render?spp=4&w=8&h=6", "GET /render?spp=4&w=8&h=6"]
+--- more_headers eval
+["TE: trailers", ""]
+--- error_code eval
+[200, 200]
+--- response_headers eval
+["Trailer: Server-Timing\nTransfer-Encoding: chunked\n!Server-Timing",
+ "!Trailer\nTransfer-Encoding: chunked\n!Server-Timing"]
