@@ -44,7 +44,7 @@
 typedef struct {
     ngx_atomic_t                      outcomes[SMALLPT_OUTCOMES];
     ngx_atomic_t                      samples;
-    ngx_atomic_t                      bytes[2];
+    ngx_atomic_t                      bytes[3];
     ngx_atomic_t                      render[SMALLPT_METRICS_BUCKETS];
     ngx_atomic_t                      render_us;
     ngx_atomic_t                      queue[SMALLPT_METRICS_BUCKETS];
@@ -335,7 +335,7 @@ ngx_http_smallpt_metrics_sent(ngx_http_request_t *r, ngx_uint_t format,
 
     mr = ngx_http_get_module_ctx(r, ngx_http_smallpt_metrics_module);
 
-    if (mr != NULL && format < 2 && len > 0) {
+    if (mr != NULL && format < 3 && len > 0) {
         (void) ngx_atomic_fetch_add(&mr->counters->bytes[format],
                                     (ngx_atomic_int_t) len);
     }
@@ -597,6 +597,7 @@ ngx_http_smallpt_metrics_snapshot(ngx_http_request_t *r,
         s->samples = c->samples;
         s->bytes[0] = c->bytes[0];
         s->bytes[1] = c->bytes[1];
+        s->bytes[2] = c->bytes[2];
 
         for (k = 0; k < SMALLPT_METRICS_BUCKETS; k++) {
             s->render[k] = c->render[k];

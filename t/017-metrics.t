@@ -44,10 +44,11 @@ smallpt_requests_total{location="/render",outcome="failed"} 0
 # HELP smallpt_samples_total Camera samples rendered: width * spp of every row finished.
 # TYPE smallpt_samples_total counter
 smallpt_samples_total{location="/render"} 0
-# HELP smallpt_sent_bytes_total Bytes of the images sent (their Content-Length), by format.
+# HELP smallpt_sent_bytes_total Bytes of the images sent (their bodies), by format (rgb: bands).
 # TYPE smallpt_sent_bytes_total counter
 smallpt_sent_bytes_total{location="/render",format="png"} 0
 smallpt_sent_bytes_total{location="/render",format="ppm"} 0
+smallpt_sent_bytes_total{location="/render",format="rgb"} 0
 # HELP smallpt_render_seconds Seconds from a render's first row begun to its image encoded, of the images rendered.
 # TYPE smallpt_render_seconds histogram
 smallpt_render_seconds_bucket{location="/render",le="0.001"} 0
@@ -307,27 +308,31 @@ smallpt: request terminated, cancelling the render
  "GET /render?spp=9&w=160&h=120&format=ppm",
  "GET /render?spp=6&w=33&h=17",
  "HEAD /render?spp=4&w=64&h=48",
+ "GET /render?spp=4&w=64&h=48&format=rgb&rows=5-9",
  "GET /metrics"]
 --- response_body_filters eval
 [[Smallpt::note_length("png")], [Smallpt::note_length("ppm")],
  [Smallpt::note_length("ppm")], [Smallpt::note_length("png")],
- [Smallpt::note_length("head")],
+ [Smallpt::note_length("head")], [Smallpt::note_length("rgb")],
  [sub {
      my ($body) = @_;
      my $m = sub { Smallpt::metric($body, $_[0]) };
      my $png = $m->('smallpt_sent_bytes_total{location="/render",format="png"}');
      my $ppm = $m->('smallpt_sent_bytes_total{location="/render",format="ppm"}');
+     my $rgb = $m->('smallpt_sent_bytes_total{location="/render",format="rgb"}');
      return "samples " . $m->('smallpt_samples_total{location="/render"}') . "\n"
             . ($png == $Smallpt::noted{png} ? "png: the bodies sent\n"
                                             : "png $png, sent $Smallpt::noted{png}\n")
-            . "ppm $ppm\n";
+            . "ppm $ppm\n"
+            . "rgb $rgb\n";
  }]]
 --- response_body eval
-["", "", "", "", "",
-"samples " . (64 * 48 * 4 * 2 + 160 * 120 * 8 + 33 * 17 * 4) . "\n"
+["", "", "", "", "", "",
+"samples " . (64 * 48 * 4 * 2 + 160 * 120 * 8 + 33 * 17 * 4 + 64 * 5 * 4) . "\n"
 . "png: the bodies sent\n"
 . "ppm " . (length(Smallpt::reference("64x48_spp4.ppm"))
-            + length(Smallpt::reference("160x120_spp8.ppm"))) . "\n"]
+            + length(Smallpt::reference("160x120_spp8.ppm"))) . "\n"
+. "rgb " . (64 * 5 * 3) . "\n"]
 
 
 

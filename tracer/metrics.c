@@ -34,7 +34,7 @@ static const char  *outcome_names[SMALLPT_OUTCOMES] = {
     "timed_out", "failed"
 };
 
-static const char  *format_names[2] = { "png", "ppm" };
+static const char  *format_names[3] = { "png", "ppm", "rgb" };
 
 
 /* The longest line but its location label: name, labels, a 20-digit value. */
@@ -245,10 +245,10 @@ smallpt_metrics_write(char *buf, size_t size,
                offsetof(smallpt_metrics_series, samples), 0);
 
     put_family(&o, "smallpt_sent_bytes_total", "counter",
-               "Bytes of the images sent (their Content-Length), by "
-               "format.");
+               "Bytes of the images sent (their bodies), by format "
+               "(rgb: bands).");
     for (i = 0; i < n; i++) {
-        for (k = 0; k < 2; k++) {
+        for (k = 0; k < 3; k++) {
             put_series(&o, "smallpt_sent_bytes_total", "", &series[i]);
             put(&o, ",format=\"%s\"} %" PRIu64 "\n", format_names[k],
                 series[i].bytes[k]);

@@ -49,7 +49,7 @@ typedef struct {
     size_t       name_len;
     uint64_t     outcomes[SMALLPT_OUTCOMES];
     uint64_t     samples;
-    uint64_t     bytes[2];          /* by SMALLPT_FORMAT_*: png, ppm */
+    uint64_t     bytes[3];          /* by SMALLPT_FORMAT_*: png, ppm, rgb */
     uint64_t     render[SMALLPT_METRICS_BUCKETS];  /* per bucket, not */
     uint64_t     queue[SMALLPT_METRICS_BUCKETS];   /* cumulative */
     uint64_t     render_us;         /* sums, in microseconds */

@@ -220,6 +220,7 @@ test_write(void)
     s[0].samples = 64 * 48 * 4 * 3;
     s[0].bytes[0] = 12345;
     s[0].bytes[1] = 22851;
+    s[0].bytes[2] = 9216;
     s[0].render[smallpt_metrics_bucket(2000)] = 2;     /* 2 ms */
     s[0].render[smallpt_metrics_bucket(90000000)] = 1; /* 90 s */
     s[0].render_us = 2000 + 2000 + 90000000;
@@ -264,6 +265,8 @@ test_write(void)
                         "format=\"png\"} 12345"));
     CHECK(has_line(buf, "smallpt_sent_bytes_total{location=\"/render\","
                         "format=\"ppm\"} 22851"));
+    CHECK(has_line(buf, "smallpt_sent_bytes_total{location=\"/render\","
+                        "format=\"rgb\"} 9216"));
 
     /* cumulative buckets; _count is the +Inf bucket */
     CHECK(has_line(buf, "# TYPE smallpt_render_seconds histogram"));
