@@ -223,8 +223,8 @@ harness-test: $(MODULE)
 
 # README's nginx configurations pass `nginx -t` with the module; its
 # log_format is the container's
-readme-test: $(MODULE_COPY)
-	scripts/readme-test $(NGINX_BIN) $(MODULE_COPY)
+readme-test: $(MODULE_COPY) $(BUILD)/smallpt
+	SMALLPT=$(BUILD)/smallpt scripts/readme-test $(NGINX_BIN) $(MODULE_COPY)
 
 # s.yaml agrees with itself, nginx.conf and the Dockerfile
 s-yaml-test:
