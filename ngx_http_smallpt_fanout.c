@@ -53,6 +53,7 @@ struct ngx_http_smallpt_fanout_s {
     /* streamed: bands go to the encoder in order, one task at a time */
     ngx_thread_task_t          task;
     unsigned                   stream:1;    /* smallpt_stream on */
+    unsigned                   unsent:1;    /* the headers could not go */
     ngx_uint_t                 next;        /* the first band not given */
     int                        encode_first;
     int                        encode_rows;
@@ -125,15 +126,17 @@ ngx_http_smallpt_fanout(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
     /* bands of about the same render time: the glass costs more */
     fo->nbands = (ngx_uint_t) smallpt_bands(q->height, (int) n, first);
 
-    ctx->fanout = fo;
-
     if (slcf->stream && r == r->main) {
         if (ngx_http_smallpt_stream_prepare(r, ctx) != NGX_OK) {
+            ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_FAILED);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         fo->stream = 1;
     }
+
+    /* from here on, the cleanup cancels what is asked */
+    ctx->fanout = fo;
 
     for (i = 0; i < fo->nbands; i++) {
         b = &fo->bands[i];
@@ -420,6 +423,11 @@ ngx_http_smallpt_fanout_encode(ngx_http_request_t *r,
         /* nginx has logged the overflow: this answer cannot go on */
         ctx->stream_rc = SMALLPT_ENOMEM;
         ctx->error = SMALLPT_ENOMEM;
+
+        if (!fo->finished) {
+            ngx_http_smallpt_fanout_finish(r);
+        }
+
         return;
     }
 
@@ -478,8 +486,8 @@ ngx_http_smallpt_fanout_encoded(ngx_event_t *ev)
     } else {
         /* the first band's rows: the headers go with them */
         if (ngx_http_smallpt_stream_start(r, ctx) != NGX_OK) {
-            /* the client cannot be written to: the bands are for nobody */
-            fo->failed = &fo->bands[0];
+            /* the bands are for nobody now */
+            fo->unsent = 1;
             ngx_http_smallpt_fanout_finish(r);
 
         } else {
@@ -564,6 +572,21 @@ ngx_http_smallpt_fanout_respond(ngx_http_request_t *r)
 
     if (fo->terminated) {
         ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    if (fo->unsent) {
+        /*
+         * sending failed (the client is gone), or the headers could not
+         * be made: nothing more can go
+         */
+        ngx_http_smallpt_stream_stop(ctx);
+        ngx_http_smallpt_metrics_outcome(r, ctx->streaming
+                                            ? SMALLPT_OUTCOME_CANCELLED
+                                            : SMALLPT_OUTCOME_FAILED);
+        ngx_http_finalize_request(r, ctx->streaming
+                                     ? NGX_ERROR
+                                     : NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
@@ -671,6 +694,7 @@ ngx_http_smallpt_fanout_timeout(ngx_event_t *ev)
                   ctx->query.height, smallpt_effective_spp(ctx->query.spp));
 
     ctx->fanout->timed_out = 1;
+    ctx->timed_out = 1;
 
     ngx_http_smallpt_fanout_finish(r);
     ngx_http_run_posted_requests(c);

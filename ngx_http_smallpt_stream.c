@@ -132,10 +132,6 @@ ngx_http_smallpt_stream_start(ngx_http_request_t *r,
         return rc;
     }
 
-    /* chunked: nginx's chunked filter, as the length is not known */
-    r->headers_out.content_length_n = -1;
-    ctx->streaming = 1;
-
     /* the trailer to come is announced (RFC 9110, 6.6.2) */
     if (ngx_http_smallpt_accepts_trailers(r)
         && ngx_http_smallpt_push_header(&r->headers_out.headers, "Trailer",
@@ -145,6 +141,10 @@ ngx_http_smallpt_stream_start(ngx_http_request_t *r,
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    /* chunked: nginx's chunked filter, as the length is not known */
+    r->headers_out.content_length_n = -1;
+    ctx->streaming = 1;
 
     rc = ngx_http_send_header(r);
 
@@ -311,11 +311,25 @@ ngx_http_smallpt_stream_send(ngx_http_request_t *r,
 }
 
 
-/* 1 if the request's TE names "trailers" (RFC 9110, 10.1.4). */
+/*
+ * 1 if the request's TE names "trailers" (RFC 9110, 10.1.4) and the answer
+ * can carry them: chunked (HTTP/1.1, chunked_transfer_encoding on) or
+ * HTTP/2 and later.
+ */
 static ngx_uint_t
 ngx_http_smallpt_accepts_trailers(ngx_http_request_t *r)
 {
-    ngx_table_elt_t  *te;
+    ngx_table_elt_t           *te;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (r->http_version < NGX_HTTP_VERSION_11
+        || (r->http_version < NGX_HTTP_VERSION_20
+            && !clcf->chunked_transfer_encoding))
+    {
+        return 0;
+    }
 
     te = r->headers_in.te;
 

@@ -126,3 +126,29 @@ Server-Timing: queue;dur=
 --- response_headers eval
 ["Trailer: Server-Timing\nTransfer-Encoding: chunked\n!Server-Timing",
  "!Trailer\nTransfer-Encoding: chunked\n!Server-Timing"]
+
+
+
+=== TEST 7: no trailer where none can be sent: HTTP/1.0, or chunks off
+--- config
+    location = /render {
+        smallpt;
+        smallpt_stream on;
+    }
+    location = /unchunked {
+        smallpt;
+        smallpt_stream on;
+        chunked_transfer_encoding off;
+    }
+--- request eval
+["GET /render?spp=4&w=8&h=6&format=ppm HTTP/1.0",
+ "GET /unchunked?spp=4&w=8&h=6&format=ppm"]
+--- more_headers eval
+["TE: trailers", "TE: trailers"]
+--- error_code eval
+[200, 200]
+--- response_headers eval
+["!Trailer\n!Transfer-Encoding\n!Server-Timing",
+ "!Trailer\n!Transfer-Encoding\n!Server-Timing"]
+--- response_body_like eval
+[qr/^P3\n8 6\n255\n(\d+ ){144}$/, qr/^P3\n8 6\n255\n(\d+ ){144}$/]
