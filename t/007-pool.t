@@ -69,11 +69,16 @@ Time::HiRes::sleep(1);
 
 
 
-=== TEST 3: one error-log line per refusal: nginx's, the first time
---- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
+=== TEST 3: one error-log line per refusal: nginx's the first time, then the module's own
+--- skip_eval: 4: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool busy threads=1 max_queue=1;
 --- config
+    location = /page {
+        default_type text/html;
+        ssi on;
+        return 200 '<!--#include virtual="/render?spp=4&w=64&h=48" -->|<!--#include virtual="/render?spp=4&w=64&h=47" -->';
+    }
     location = /render {
         smallpt;
         smallpt_thread_pool busy;
@@ -83,32 +88,23 @@ Time::HiRes::sleep(1);
 Smallpt::get_in_background("/render?spp=64&w=256&h=192", 2, 0.2);
 Time::HiRes::sleep(1);
 --- request
-GET /render?spp=4&w=64&h=48
---- error_code: 503
---- grep_error_log eval
-qr/thread pool "busy" queue overflow|smallpt: thread pool "busy" is full, render refused|\[error\].*smallpt:/
---- grep_error_log_out
-thread pool "busy" queue overflow
---- timeout: 0.5
-
-
-
-=== TEST 4: then the module knows the queue is full: its own line only
---- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
---- request
-GET /render?spp=4&w=64&h=47
---- error_code: 503
+GET /page
+--- error_code: 200
+--- response_body
+render queue full; try again later
+|render queue full; try again later
 --- no_error_log eval
 qr/malloc: \w+:9024\b/
 --- grep_error_log eval
 qr/thread pool "busy" queue overflow|smallpt: thread pool "busy" is full, render refused|\[error\].*smallpt:/
 --- grep_error_log_out
+thread pool "busy" queue overflow
 smallpt: thread pool "busy" is full, render refused
 --- timeout: 0.5
 
 
 
-=== TEST 5: refusals kept out of the error log by its level where they render
+=== TEST 4: refusals kept out of the error log by its level where they render
 --- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool busy threads=1 max_queue=1;
@@ -133,7 +129,7 @@ render refused
 
 
 
-=== TEST 6: smallpt_retry_after
+=== TEST 5: smallpt_retry_after
 --- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool busy threads=1 max_queue=1;
@@ -156,7 +152,7 @@ Retry-After: 30
 
 
 
-=== TEST 7: concurrent renders share the pool; a queued one is served
+=== TEST 6: concurrent renders share the pool; a queued one is served
 --- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool smallpt threads=2 max_queue=64;
@@ -182,7 +178,7 @@ smallpt: rendering 160x120 spp 8 ppm in 2 tasks
 
 
 
-=== TEST 8: part of a render's tasks queued, the rest refused: still exact
+=== TEST 7: part of a render's tasks queued, the rest refused: still exact
 --- main_config
     thread_pool narrow threads=1 max_queue=2;
 --- config

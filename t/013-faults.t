@@ -7,16 +7,25 @@
 # pool threads' allocations over SMALLPT_FAIL_ALLOC_ABOVE bytes fail. Not
 # under valgrind, which has its own allocator.
 
+my $failalloc;
+
+# before the harness loads: CPAN's reads LD_PRELOAD once, then sets it
+# again for each nginx it starts
+BEGIN {
+    $failalloc = !$ENV{TEST_NGINX_USE_VALGRIND} && $ENV{TEST_SMALLPT_FAILALLOC}
+                 && -f $ENV{TEST_SMALLPT_FAILALLOC};
+    $ENV{LD_PRELOAD} = $ENV{TEST_SMALLPT_FAILALLOC} if $failalloc;
+}
+
 use Test::Nginx::Socket;
 use Smallpt;
 
 BEGIN {
     if ($ENV{TEST_NGINX_USE_VALGRIND}) {
         plan(skip_all => 'valgrind replaces malloc');
-    } elsif (!$ENV{TEST_SMALLPT_FAILALLOC} || !-f $ENV{TEST_SMALLPT_FAILALLOC}) {
+    } elsif (!$failalloc) {
         plan(skip_all => 'TEST_SMALLPT_FAILALLOC names no failalloc.so');
     } else {
-        $ENV{LD_PRELOAD} = $ENV{TEST_SMALLPT_FAILALLOC};
         plan('no_plan');
     }
 }
