@@ -463,7 +463,7 @@ qr/smallpt: streamed 64x48 spp 4 cut after \d+ bytes: a band of the image could 
 --- error_code eval
 [200, 502, 200]
 --- response_body_filters eval
-[[], [], [sub { join '', grep { /^smallpt_(band_\w+|requests_total)\{location="(good|bad)"(,outcome="(ok|failed)")?\}/ } split /^/m, $_[0] }]]
+[[], [], [sub { CORE::join('', grep { /^smallpt_(band_\w+|requests_total)\{location="(good|bad)"(,outcome="(ok|failed)")?\}/ } split /^/m, $_[0]) }]]
 --- response_body eval
 [Smallpt::reference("64x48_spp4.ppm"), "a band of the image could not be rendered\n",
  qq{smallpt_requests_total{location="good",outcome="ok"} 1
