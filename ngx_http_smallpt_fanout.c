@@ -575,6 +575,25 @@ ngx_http_smallpt_fanout_respond(ngx_http_request_t *r)
         return;
     }
 
+    if (fo->stream && !fo->unsent) {
+        if (fo->failed == NULL && !fo->timed_out) {
+            ngx_http_smallpt_fanout_encode(r, ctx);
+        }
+
+        if (fo->encoding) {
+            /* its end calls this again */
+            return;
+        }
+
+        if (!ctx->streaming && fo->failed == NULL && !fo->timed_out
+            && ctx->stream_rc == SMALLPT_OK
+            && ngx_http_smallpt_stream_start(r, ctx) != NGX_OK)
+        {
+            /* every band came before any was sent: the headers failed */
+            fo->unsent = 1;
+        }
+    }
+
     if (fo->unsent) {
         /*
          * sending failed (the client is gone), or the headers could not
@@ -588,30 +607,6 @@ ngx_http_smallpt_fanout_respond(ngx_http_request_t *r)
                                      ? NGX_ERROR
                                      : NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
-    }
-
-    if (fo->stream) {
-        if (fo->failed == NULL && !fo->timed_out) {
-            ngx_http_smallpt_fanout_encode(r, ctx);
-        }
-
-        if (fo->encoding) {
-            /* its end calls this again */
-            return;
-        }
-    }
-
-    if (fo->stream && !ctx->streaming && fo->failed == NULL
-        && !fo->timed_out && ctx->stream_rc == SMALLPT_OK)
-    {
-        /* every band was in before the first was sent: all of it now */
-        rc = ngx_http_smallpt_stream_start(r, ctx);
-
-        if (rc != NGX_OK) {
-            ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_CANCELLED);
-            ngx_http_finalize_request(r, rc);
-            return;
-        }
     }
 
     if (ctx->streaming) {
