@@ -6,6 +6,8 @@
 #   make browser-test   the viewer page in Chromium (installs what is missing)
 #   make view-screenshots  docs/view-*.png, the page mid-render and finished
 #   make bench       render speed; REF=path/to/smallpt.cpp-binary compares
+#   make trig-check  the vector sine and cosine against glibc's on
+#                    TRIG_ANGLES (10^8) angles, and their error
 #   make load-test   load, aborted clients and reloads, with figures
 #   make prometheus-test  Prometheus scrapes nginx; the counts read back
 #   make metrics-load-test  the metrics exact under load, 2 workers, reloads
@@ -49,7 +51,7 @@ TRACER_SRCS  := tracer/render.c tracer/trace_scalar.c tracer/trace_avx2.c \
 TRACER_OBJS  := $(TRACER_SRCS:tracer/%.c=$(BUILD)/tracer/%.o)
 TRACER_HDRS  := tracer/smallpt.h tracer/smallpt_request.h tracer/smallpt_trace.h \
                 tracer/smallpt_trace_impl.h tracer/smallpt_metrics.h
-UNIT_TESTS   := $(BUILD)/test_render $(BUILD)/test_encode \
+UNIT_TESTS   := $(BUILD)/test_render $(BUILD)/test_trig $(BUILD)/test_encode \
                 $(BUILD)/test_request $(BUILD)/test_metrics
 FAILALLOC    := $(BUILD)/failalloc.so
 
@@ -107,6 +109,7 @@ MODULE_COPY  := $(BUILD)/ngx_http_smallpt_module.so
 .PHONY: all tracer module run test check unit cli-test http-test \
         harness-test config-test readme-test s-yaml-test exact-test \
         cluster stream-test bench bench-fanout bench-stream bench-bands \
+        trig-check \
         load-test valgrind-test docker docker-test deps clean nginx-src \
         man-test version-test deb deb-test \
         browser-test browser-check view-screenshots \
@@ -135,7 +138,7 @@ $(BUILD)/smallpt: $(BUILD)/tracer/main.o $(BUILD)/libsmallpt.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(TRACER_LIBS)
 
 $(BUILD)/test_%: tracer/tests/test_%.c tracer/tests/check.h \
-                 $(BUILD)/libsmallpt.a
+                 tracer/tests/trig_compare.h $(BUILD)/libsmallpt.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(TRACER_FLAGS) $(LDFLAGS) -o $@ $< \
 	    $(BUILD)/libsmallpt.a $(TRACER_LIBS)
 
@@ -324,6 +327,18 @@ load-test: $(MODULE)
 bench: $(BUILD)/smallpt $(MODULE)
 	scripts/bench $(BUILD)/smallpt $(REF)
 	SMALLPT=$(BUILD)/smallpt scripts/bench-http $(NGINX_BIN) $(MODULE) $(REF)
+
+# by hand: a long run of what test_trig checks, with libquadmath's sin and
+# cos to measure the error
+TRIG_ANGLES  ?= 100000000
+
+$(BUILD)/trig_check: tracer/tests/trig_check.c tracer/tests/trig_compare.h \
+                     $(BUILD)/libsmallpt.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(TRACER_FLAGS) $(LDFLAGS) -o $@ $< \
+	    $(BUILD)/libsmallpt.a -lquadmath $(TRACER_LIBS)
+
+trig-check: $(BUILD)/trig_check
+	$(BUILD)/trig_check $(TRIG_ANGLES)
 
 clean:
 	rm -rf $(BUILD) t/servroot t/browser/node_modules

@@ -2,7 +2,7 @@
 # UndefinedBehaviorSanitizer. Included by the top-level Makefile, or on its
 # own: make -f fuzz/sanitize.mk sanitize
 #
-#   make sanitize            build into build/sanitize/, run the four unit
+#   make sanitize            build into build/sanitize/, run the five unit
 #                            tests and tracer/tests/cli.sh with that smallpt
 #   make sanitize SANITIZE_CC=clang
 #
@@ -34,8 +34,9 @@ SANITIZE_SRCS   := $(or $(TRACER_SRCS),$(filter-out tracer/main.c,\
                        $(wildcard tracer/*.c)))
 SANITIZE_HDRS   := $(or $(TRACER_HDRS),$(wildcard tracer/*.h))
 SANITIZE_OBJS   := $(SANITIZE_SRCS:tracer/%.c=$(SANITIZE_DIR)/obj/%.o)
-SANITIZE_TESTS  := $(SANITIZE_DIR)/test_render $(SANITIZE_DIR)/test_encode \
-                   $(SANITIZE_DIR)/test_request $(SANITIZE_DIR)/test_metrics
+SANITIZE_TESTS  := $(SANITIZE_DIR)/test_render $(SANITIZE_DIR)/test_trig \
+                   $(SANITIZE_DIR)/test_encode $(SANITIZE_DIR)/test_request \
+                   $(SANITIZE_DIR)/test_metrics
 
 .PHONY: sanitize sanitize-build sanitize-deps
 .SECONDARY: $(SANITIZE_OBJS) $(SANITIZE_DIR)/obj/main.o
@@ -55,7 +56,8 @@ $(SANITIZE_DIR)/smallpt: $(SANITIZE_DIR)/obj/main.o $(SANITIZE_OBJS)
 	    $(SANITIZE_LIBS)
 
 $(SANITIZE_DIR)/test_%: tracer/tests/test_%.c tracer/tests/check.h \
-                        $(SANITIZE_OBJS) $(SANITIZE_HDRS)
+                        tracer/tests/trig_compare.h $(SANITIZE_OBJS) \
+                        $(SANITIZE_HDRS)
 	$(SANITIZE_CC) $(SANITIZE_CFLAGS) $(SANITIZE_STD) $(SANITIZE_FLAGS) \
 	    -o $@ $< $(SANITIZE_OBJS) $(SANITIZE_LIBS)
 

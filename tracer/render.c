@@ -72,7 +72,8 @@ smallpt_isa_supported(int isa)
         return 1;
 #if (SMALLPT_X86_SIMD)
     case SMALLPT_ISA_AVX2:
-        return __builtin_cpu_supports("avx2");
+        return __builtin_cpu_supports("avx2")
+               && __builtin_cpu_supports("fma");
     case SMALLPT_ISA_AVX512:
         return __builtin_cpu_supports("avx512f");
 #endif

@@ -54,7 +54,7 @@ enum {
 enum {
     SMALLPT_ISA_AUTO = 0,   /* the best this CPU runs */
     SMALLPT_ISA_SCALAR,     /* portable C */
-    SMALLPT_ISA_AVX2,       /* x86-64 AVX2: four lanes at once */
+    SMALLPT_ISA_AVX2,       /* x86-64 AVX2 and FMA: eight lanes at once */
     SMALLPT_ISA_AVX512      /* x86-64 AVX-512F: eight lanes at once */
 };
 

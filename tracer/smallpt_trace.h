@@ -33,6 +33,7 @@
 #endif
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 
 
@@ -181,6 +182,27 @@ int smallpt_trace_rows_scalar(const smallpt_trace_rows_args *a);
 #if (SMALLPT_X86_SIMD)
 int smallpt_trace_rows_avx2(const smallpt_trace_rows_args *a);
 int smallpt_trace_rows_avx512(const smallpt_trace_rows_args *a);
+#endif
+
+/*
+ * The vector sine and cosine of the AVX2 and AVX-512 renderers, for the
+ * tests: for each of n angles 0 <= x < 2 pi, sin x and cos x as the
+ * renderer uses them (trig()'s where it vouches for glibc's bits, else
+ * glibc's), whether they are glibc's, and trig()'s own before rounding,
+ * hi + lo. Returns how many are glibc's.
+ */
+typedef struct {
+    double  sin_x, cos_x;
+    double  sin_hi, sin_lo;
+    double  cos_hi, cos_lo;
+    int     glibc;
+} smallpt_trig_result;
+
+#if (SMALLPT_X86_SIMD)
+size_t smallpt_trace_trig_avx2(const double *x, smallpt_trig_result *out,
+    size_t n);
+size_t smallpt_trace_trig_avx512(const double *x, smallpt_trig_result *out,
+    size_t n);
 #endif
 
 /* rounds_apart() as each renderer's file is compiled (its target, flags) */

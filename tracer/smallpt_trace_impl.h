@@ -14,6 +14,11 @@
  *       vi_eq, vd_lookup(table, i) (table[i], i from 0 to 15), and
  *       vi_rand48_next, vi_rand48_value: erand48() on each lane's state.
  *
+ * A file whose target has FMA defines VD_FMA, vd_fma(a, b, c) (a * b + c
+ * rounded once), vi_from_vd (the bits of each lane) and TRACE_TRIG (the
+ * name of its test entry to trig()): the sines and cosines are then
+ * computed in vectors, see trig().
+ *
  * smallpt's radiance() is recursive, so one path is one long chain of
  * dependent operations and the CPU waits on each. Here each thread traces
  * LANES rows at once, one path per row, and takes them one bounce at a
@@ -22,8 +27,9 @@
  * lane draws from its own row's erand48 state, in smallpt's order, only
  * where smallpt draws), the diffuse, mirror and glass rays and the camera
  * rays. What stays one lane at a time is what cannot be vectorized exactly
- * or is rare: glibc's cos() and sin() (their last bits are smallpt's
- * image), the end of a path and a pixel's bookkeeping.
+ * or is rare: the end of a path, a pixel's bookkeeping, and glibc's cos()
+ * and sin() (their last bits are smallpt's image) for the angles whose
+ * last bits trig() cannot vouch for, a quarter of them.
  *
  * A lane whose path ends gets its next camera ray (the next sample, pixel,
  * or a new row) in the same bounce, so every lane works at every bounce
@@ -130,6 +136,7 @@ typedef struct {
     lanes_set  alive;       /* paths going on after this bounce */
     lanes_set  diffuse;     /* of those, diffuse bounces */
     lanes_set  glass;       /* and glass ones */
+    lanes_set  trig;        /* diffuse ones that call cos() and sin() */
     lanes_set  ended;       /* paths ended at this bounce */
 } lanes_state;
 
@@ -394,21 +401,304 @@ intersect(engine *en, int k)
 
 
 /*
+ * glibc's error bound is what makes trig()'s bits glibc's: with another C
+ * library, the library's sin and cos do all
+ */
+#if defined(VD_FMA) && defined(__GLIBC__)
+#define TRIG_VECTORS  1
+#endif
+
+
+#if (TRIG_VECTORS)
+
+/*
+ * cos() and sin() of angles 0 <= x < 2 pi, each lane's as glibc's: a
+ * diffuse bounce's sincos() call was a third of the render, and it waits
+ * for every operation before it (glibc reads the rounding mode first).
+ *
+ * Why the bits are glibc's: glibc's sin and cos are off by at most 0.548
+ * of a unit in the last place (ulp), the largest of the bounds its source
+ * states for its ranges (0.518 and less beyond |x| = 0.855). Where the
+ * exact value y lies within 0.45 ulp of a double d, every other double is
+ * at least 0.55 ulp from y, so glibc returns d. trig() computes y as a
+ * sum h + l of two doubles to about 2^-60 of y (`make trig-check`
+ * measures it against libquadmath: within 2^-13 ulp), rounds it to h, and
+ * vouches for h only where |l| is at most 0.45 ulp less a margin of 1/64
+ * ulp, far above that error, and h is not a power of two (where the ulp
+ * below is half the one above). The other lanes, a quarter of them, call
+ * glibc; tracer/tests/test_trig.c checks the bits against glibc's.
+ *
+ * How: r = x - k pi/2, k the nearest integer to x 2/pi, as a sum of two
+ * doubles with pi/2 in three parts; then sin r and cos r by their Taylor
+ * series to r^19 and r^20 (|r| <= pi/4 + a little: the terms left out are
+ * below 2^-64), the leading terms with the rounding error of each product
+ * and sum carried along (fma gives a product's), the small tail rounded;
+ * then the quadrant, k mod 4, picks and signs them.
+ */
+
+/* pi/2 = TRIG_PIO2_1 + TRIG_PIO2_2 + TRIG_PIO2_3 to 2^-160 */
+#define TRIG_PIO2_1   0x1.921fb54442d18p+0
+#define TRIG_PIO2_2   0x1.1a62633145c07p-54
+#define TRIG_PIO2_3  -0x1.f1976b7ed8fbcp-110
+#define TRIG_2_PI     0x1.45f306dc9c883p-1      /* 2 / pi */
+#define TRIG_ROUND    0x1.8p52                  /* x + this - this: rint */
+
+/* the two leading coefficients of each series as two doubles */
+#define TRIG_S3_HI   -0x1.5555555555555p-3      /* -1/3! */
+#define TRIG_S3_LO   -0x1.5555555555555p-57
+#define TRIG_S5_HI    0x1.1111111111111p-7      /* 1/5! */
+#define TRIG_S5_LO    0x1.1111111111111p-63
+#define TRIG_C4_HI    0x1.5555555555555p-5      /* 1/4! */
+#define TRIG_C4_LO    0x1.5555555555555p-59
+#define TRIG_C6_HI   -0x1.6c16c16c16c17p-10     /* -1/6! */
+#define TRIG_C6_LO    0x1.f49f49f49f49fp-65
+
+/* how far from h the sum h + l may be, in units of 2^exponent(h) */
+#define TRIG_ACCEPT  ((0.45 - 1. / 64) * 0x1p-52)
+
+
+static inline vd
+vd_neg(vd a)
+{
+    return vd_mul(a, vd_set(-1));
+}
+
+
+/* the lanes where h + l rounds to h for glibc too (see above) */
+static inline vm
+trig_sure(vd h, vd l)
+{
+    vi  bits;
+    vd  scale;
+
+    bits = vi_from_vd(h);
+    scale = vd_from_vi(vi_and(bits, vi_set(0x7FF0000000000000)));
+
+    return vm_andnot(vd_lt(vd_abs(l), vd_mul(scale, vd_set(TRIG_ACCEPT))),
+                     vi_eq(vi_and(bits, vi_set(0x000FFFFFFFFFFFFF)),
+                           vi_set(0)));
+}
+
+
+/* *h + *l = a + b exactly, *h rounded, for |a| >= |b| */
+static inline void
+fast_two_sum(vd a, vd b, vd *h, vd *l)
+{
+    *h = vd_add(a, b);
+    *l = vd_sub(b, vd_sub(*h, a));
+}
+
+
+/*
+ * *h + *l = (ah + al) (bh + bl) to about 2^-104 of it: ah bh exactly by
+ * fma, the cross terms rounded, al bl left out
+ */
+static inline void
+mul_two(vd ah, vd al, vd bh, vd bl, vd *h, vd *l)
+{
+    *h = vd_mul(ah, bh);
+    *l = vd_add(vd_fma(ah, bh, vd_neg(*h)), vd_fma(ah, bl, vd_mul(al, bh)));
+}
+
+
+/*
+ * *h + *l = c1 + z (c2 + tail), a series' two leading coefficients, each
+ * given as two doubles, and the rest of it, small enough to be rounded
+ */
+static inline void
+series_head(vd zh, vd zl, vd tail, double c1_hi, double c1_lo, double c2_hi,
+    double c2_lo, vd *h, vd *l)
+{
+    vd  ch, cl, th, tl;
+
+    fast_two_sum(vd_set(c2_hi), tail, &ch, &cl);
+    cl = vd_add(cl, vd_set(c2_lo));
+    mul_two(zh, zl, ch, cl, &th, &tl);
+    fast_two_sum(vd_set(c1_hi), th, h, l);
+    *l = vd_add(*l, vd_add(tl, vd_set(c1_lo)));
+}
+
+
+/*
+ * sin x and cos x rounded, where the bits are sure to be glibc's; returns
+ * those lanes as bits. sin_lo and cos_lo get what the rounding left out
+ * (for the tests' measure of the error).
+ */
+static inline unsigned
+trig(vd x, vd *sin_x, vd *cos_x, vd *sin_lo, vd *cos_lo)
+{
+    vd  m, k, t, p, pe, b, e, rh, rl, zh, zl, wh, wl, h, ph, pl, qh, ql,
+        sh, sl, ch, cl, ah, ae, bh, be, half;
+    vi  q;
+    vm  odd, sin_neg, cos_neg, sure;
+
+    half = vd_set(.5);
+
+    /* k = rint(x 2/pi) and q = k mod 4 from the bits of m */
+    m = vd_add(vd_mul(x, vd_set(TRIG_2_PI)), vd_set(TRIG_ROUND));
+    k = vd_sub(m, vd_set(TRIG_ROUND));
+    q = vi_from_vd(m);
+
+    /*
+     * r = rh + rl = x - k pi/2: t = x - k PIO2_1 is exact (k <= 4 and t a
+     * multiple of 2^-52 below 1); k PIO2_2 = p + pe exactly; t - p = rh +
+     * e exactly (two-sum); k PIO2_3 is far below what matters
+     */
+    t = vd_fma(vd_neg(k), vd_set(TRIG_PIO2_1), x);
+    p = vd_mul(k, vd_set(TRIG_PIO2_2));
+    pe = vd_fma(k, vd_set(TRIG_PIO2_2), vd_neg(p));
+    rh = vd_sub(t, p);
+    b = vd_sub(rh, t);
+    e = vd_add(vd_sub(t, vd_sub(rh, b)), vd_sub(vd_neg(p), b));
+    rl = vd_sub(vd_sub(e, pe), vd_mul(k, vd_set(TRIG_PIO2_3)));
+
+    /* z = r^2 */
+    mul_two(rh, rl, rh, rl, &zh, &zl);
+
+    /* sin r = r + r^3 (-1/3! + z (1/5! + z tail)), the tail in doubles */
+    h = vd_set(-1. / 121645100408832000.);          /* -1/19! */
+    h = vd_fma(h, zh, vd_set(1. / 355687428096000.));
+    h = vd_fma(h, zh, vd_set(-1. / 1307674368000.));
+    h = vd_fma(h, zh, vd_set(1. / 6227020800.));
+    h = vd_fma(h, zh, vd_set(-1. / 39916800.));
+    h = vd_fma(h, zh, vd_set(1. / 362880.));
+    h = vd_fma(h, zh, vd_set(-1. / 5040.));         /* -1/7! */
+    series_head(zh, zl, vd_mul(h, zh), TRIG_S3_HI, TRIG_S3_LO, TRIG_S5_HI,
+                TRIG_S5_LO, &ph, &pl);
+    mul_two(rh, rl, zh, zl, &wh, &wl);
+    mul_two(wh, wl, ph, pl, &qh, &ql);
+
+    fast_two_sum(rh, qh, &sh, &sl);
+    sl = vd_add(sl, vd_add(rl, ql));
+    fast_two_sum(sh, sl, &sh, &sl);
+
+    /* cos r = 1 - z/2 + z^2 (1/4! + z (-1/6! + z tail)) */
+    h = vd_set(1. / 2432902008176640000.);          /* 1/20! */
+    h = vd_fma(h, zh, vd_set(-1. / 6402373705728000.));
+    h = vd_fma(h, zh, vd_set(1. / 20922789888000.));
+    h = vd_fma(h, zh, vd_set(-1. / 87178291200.));
+    h = vd_fma(h, zh, vd_set(1. / 479001600.));
+    h = vd_fma(h, zh, vd_set(-1. / 3628800.));
+    h = vd_fma(h, zh, vd_set(1. / 40320.));         /* 1/8! */
+    series_head(zh, zl, vd_mul(h, zh), TRIG_C4_HI, TRIG_C4_LO, TRIG_C6_HI,
+                TRIG_C6_LO, &ph, &pl);
+    mul_two(zh, zl, zh, zl, &wh, &wl);
+    mul_two(wh, wl, ph, pl, &qh, &ql);
+
+    /* 1 - zh/2 is exact in two; then + qh, + the small parts */
+    fast_two_sum(vd_set(1), vd_neg(vd_mul(zh, half)), &ah, &ae);
+    fast_two_sum(ah, qh, &bh, &be);
+    cl = vd_sub(vd_add(vd_add(ae, be), ql), vd_mul(zl, half));
+    fast_two_sum(bh, cl, &ch, &cl);
+
+    sure = vm_and(trig_sure(sh, sl), trig_sure(ch, cl));
+
+    /* quadrant q: sin x = s, c, -s, -c and cos x = c, -s, -c, s */
+    odd = vi_eq(vi_and(q, vi_set(1)), vi_set(1));
+    sin_neg = vi_eq(vi_and(q, vi_set(2)), vi_set(2));
+    cos_neg = vi_eq(vi_and(vi_add(q, vi_set(1)), vi_set(2)), vi_set(2));
+
+    h = vd_select(odd, ch, sh);
+    *sin_x = vd_select(sin_neg, vd_neg(h), h);
+    h = vd_select(odd, sh, ch);
+    *cos_x = vd_select(cos_neg, vd_neg(h), h);
+
+    h = vd_select(odd, cl, sl);
+    *sin_lo = vd_select(sin_neg, vd_neg(h), h);
+    h = vd_select(odd, sl, cl);
+    *cos_lo = vd_select(cos_neg, vd_neg(h), h);
+
+    return vm_bits(sure);
+}
+
+
+#endif
+
+
+#if defined(TRACE_TRIG)
+
+/*
+ * For the tests: n angles 0 <= x < 2 pi, their sin and cos as the
+ * renderer gets them, trig()'s or the C library's; returns how many were
+ * the C library's.
+ */
+size_t
+TRACE_TRIG(const double *x, smallpt_trig_result *out, size_t n)
+{
+    size_t    i, j, called;
+    double    a[VW], s[VW], c[VW], sl[VW], cl[VW];
+    unsigned  sure;
+#if (TRIG_VECTORS)
+    vd        vs, vc, vsl, vcl;
+#endif
+
+    called = 0;
+
+    for (i = 0; i < n; i += VW) {
+        for (j = 0; j < VW; j++) {
+            a[j] = x[i + j < n ? i + j : i];
+            s[j] = 0;
+            c[j] = 0;
+            sl[j] = 0;
+            cl[j] = 0;
+        }
+
+#if (TRIG_VECTORS)
+        sure = trig(vd_load(a), &vs, &vc, &vsl, &vcl);
+        vd_store(s, vs);
+        vd_store(c, vc);
+        vd_store(sl, vsl);
+        vd_store(cl, vcl);
+#else
+        sure = 0;
+#endif
+
+        for (j = 0; j < VW && i + j < n; j++) {
+            out[i + j].sin_hi = s[j];
+            out[i + j].sin_lo = sl[j];
+            out[i + j].cos_hi = c[j];
+            out[i + j].cos_lo = cl[j];
+            out[i + j].glibc = !(sure & (1u << j));
+
+            if (sure & (1u << j)) {
+                out[i + j].sin_x = s[j];
+                out[i + j].cos_x = c[j];
+
+            } else {
+                out[i + j].sin_x = sin(a[j]);
+                out[i + j].cos_x = cos(a[j]);
+                called++;
+            }
+        }
+    }
+
+    return called;
+}
+
+#endif
+
+
+/*
  * The part of radiance() before its recursive call, for the lanes k to
  * k + VW - 1, once intersect() found where each ray hits: the normal there,
  * Russian roulette,
  * and the next ray of a mirror bounce; for a diffuse bounce, its random
- * numbers (the direction needs cos and sin: diffuse_dirs()). Glass, a lane
+ * numbers and cos and sin of its angle where trig() can (the direction:
+ * diffuse_dirs()). Glass, a lane
  * or two a bounce, is left to bounce_glass(). What the lanes do next is
  * left in the lane sets.
  */
 static inline void
 shade(engine *en, int k)
 {
-    vd                   t, depth, zero, one;
+    vd                   t, depth, zero, one, r1;
     vi                   id, xi;
+    unsigned             sure;
     vm                   active, hit, rr, alive, mirror, glass, diff, facing;
     vvec                 o, d, x, n, nl, refl;
+#if (TRIG_VECTORS)
+    vd                   sin_r1, cos_r1, sin_lo, cos_lo;
+#endif
     lanes_state         *st = &en->st;
     const scene_tables  *tab = &en->tab;
 
@@ -445,9 +735,20 @@ shade(engine *en, int k)
     glass = vm_and(alive, vi_eq(id, vi_set(GLASS)));
     diff = vm_andnot(vm_andnot(alive, mirror), glass);
 
-    /* diffuse: r1 = 2 pi erand48(), r2 = erand48() */
-    vd_store(st->r1 + k, vd_mul(vd_set(2 * PI), vi_rand48(&xi, diff)));
+    /* diffuse: r1 = 2 pi erand48(), r2 = erand48(), cos r1 and sin r1 */
+    r1 = vd_mul(vd_set(2 * PI), vi_rand48(&xi, diff));
+    vd_store(st->r1 + k, r1);
     vd_store(st->r2 + k, vi_rand48(&xi, diff));
+
+#if (TRIG_VECTORS)
+    sure = trig(r1, &sin_r1, &cos_r1, &sin_lo, &cos_lo);
+    vd_store(st->cos_r1 + k, cos_r1);
+    vd_store(st->sin_r1 + k, sin_r1);
+#else
+    sure = 0;
+#endif
+
+    st->trig |= (lanes_set) (vm_bits(diff) & ~sure) << k;
 
     vv_store(st->hx, st->hy, st->hz, k, x);
     vv_store(st->wx, st->wy, st->wz, k, nl);
@@ -822,8 +1123,9 @@ push_frame(engine *en, int k)
 
 
 /*
- * The scalar part of a bounce: each diffuse path gets cos and sin of its
- * angle, each going-on one pushes its frame, each glass one gets its ray.
+ * The scalar part of a bounce: each diffuse path that trig() left gets cos
+ * and sin of its angle from glibc, each going-on one pushes its frame,
+ * each glass one gets its ray.
  * Returns SMALLPT_OK or SMALLPT_ENOMEM.
  *
  * glibc's sincos() begins with stmxcsr, which waits for every
@@ -840,7 +1142,7 @@ bounce_lanes(engine *en)
 
     pushes = st->alive;
 
-    for (calls = st->diffuse; calls != 0; calls &= calls - 1) {
+    for (calls = st->trig; calls != 0; calls &= calls - 1) {
         k = __builtin_ctzll(calls);
         st->cos_r1[k] = cos(st->r1[k]);
         st->sin_r1[k] = sin(st->r1[k]);
@@ -904,6 +1206,7 @@ TRACE_ROWS(const smallpt_trace_rows_args *a)
     st->alive = 0;
     st->diffuse = 0;
     st->glass = 0;
+    st->trig = 0;
     st->ended = 0;
 
     /* idle lanes trace a harmless copy of a real ray */
@@ -950,6 +1253,7 @@ TRACE_ROWS(const smallpt_trace_rows_args *a)
         st->alive = 0;
         st->diffuse = 0;
         st->glass = 0;
+        st->trig = 0;
         st->ended = 0;
 
         for (k = 0; k < LANES; k += VW) {

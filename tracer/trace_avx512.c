@@ -3,8 +3,9 @@
  * eight lanes. Each SIMD lane does exactly the scalar operations, in the
  * same order, so the image is the same. AVX-512F includes FMA, and GCC
  * would fuse even _mm512_mul_pd and _mm512_add_pd into it: only the ban on
- * contraction in smallpt_trace.h keeps it out. Chosen at run time when the
- * CPU has AVX-512F (render.c).
+ * contraction in smallpt_trace.h keeps it out, but for the sine and cosine
+ * (trig() in smallpt_trace_impl.h), which fuse on purpose with vd_fma().
+ * Chosen at run time when the CPU has AVX-512F (render.c).
  */
 
 #include "smallpt_trace.h"
@@ -23,7 +24,8 @@
 
 /* vectors of eight lanes */
 
-#define VW  8
+#define VW      8
+#define VD_FMA  1
 
 typedef __m512d   vd;
 typedef __m512i   vi;
@@ -38,6 +40,13 @@ static inline vd vd_sub(vd a, vd b) { return _mm512_sub_pd(a, b); }
 static inline vd vd_mul(vd a, vd b) { return _mm512_mul_pd(a, b); }
 static inline vd vd_div(vd a, vd b) { return _mm512_div_pd(a, b); }
 static inline vd vd_sqrt(vd a) { return _mm512_sqrt_pd(a); }
+
+/* a * b + c, rounded once: only for trig() */
+static inline vd
+vd_fma(vd a, vd b, vd c)
+{
+    return _mm512_fmadd_pd(a, b, c);
+}
 
 static inline void
 vd_store_int(int32_t *p, vd v)
@@ -97,9 +106,11 @@ static inline vi vi_shl32(vi a) { return _mm512_slli_epi64(a, 32); }
 static inline vi vi_shr32(vi a) { return _mm512_srli_epi64(a, 32); }
 static inline vi vi_mul32(vi a, vi b) { return _mm512_mul_epu32(a, b); }
 static inline vd vd_from_vi(vi a) { return _mm512_castsi512_pd(a); }
+static inline vi vi_from_vd(vd a) { return _mm512_castpd_si512(a); }
 
 
 #define TRACE_ROWS  smallpt_trace_rows_avx512
+#define TRACE_TRIG  smallpt_trace_trig_avx512
 #include "smallpt_trace_impl.h"
 
 

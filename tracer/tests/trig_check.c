@@ -1,0 +1,122 @@
+/*
+ * `make trig-check`: the vector sine and cosine on many random angles, by
+ * hand (CI runs test_trig's million). For each SIMD path this CPU has:
+ * how many results differ from glibc's (must be none), how many trig()
+ * leaves to glibc, and its largest error before rounding, |hi + lo - y|
+ * in units of the last place of hi, y from libquadmath (113 bits).
+ * trig() vouches for a result only 1/64 of a unit inside its bound, so the
+ * error must stay below that.
+ *
+ *   trig_check [ANGLES] [SEED]
+ */
+
+#define _DEFAULT_SOURCE
+
+#include <math.h>
+#include <quadmath.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../smallpt.h"
+#include "../smallpt_trace.h"
+#include "trig_compare.h"
+
+
+#define BATCH  65536
+
+
+typedef size_t (*trig_fn)(const double *x, smallpt_trig_result *out,
+    size_t n);
+
+
+/* |hi + lo - y| in units of hi's last place */
+static double
+error_ulps(double hi, double lo, __float128 y)
+{
+    int  e;
+
+    if (hi == 0) {
+        return 0;
+    }
+
+    frexp(hi, &e);
+    return (double) fabsq((__float128) hi + lo - y) / ldexp(1, e - 53);
+}
+
+
+static int
+check_path(const char *name, trig_fn trig, unsigned long angles,
+    unsigned short seed)
+{
+    size_t                i, n;
+    double                x[BATCH], e, worst;
+    unsigned              printed;
+    unsigned long         done, wrong, called;
+    unsigned short        xi[3];
+    smallpt_trig_result  *out;
+
+    out = malloc(BATCH * sizeof(smallpt_trig_result));
+    if (out == NULL) {
+        return 1;
+    }
+
+    xi[0] = 0;
+    xi[1] = 0;
+    xi[2] = seed;
+    wrong = 0;
+    printed = 0;
+    called = 0;
+    worst = 0;
+
+    for (done = 0; done < angles; done += n) {
+        n = angles - done < BATCH ? angles - done : BATCH;
+
+        for (i = 0; i < n; i++) {
+            x[i] = 2 * PI * erand48(xi);
+        }
+
+        called += trig(x, out, n);
+        wrong += trig_compare(name, x, out, n, &printed);
+
+        for (i = 0; i < n; i++) {
+            e = error_ulps(out[i].sin_hi, out[i].sin_lo, sinq(x[i]));
+            worst = e > worst ? e : worst;
+            e = error_ulps(out[i].cos_hi, out[i].cos_lo, cosq(x[i]));
+            worst = e > worst ? e : worst;
+        }
+    }
+
+    printf("%s: %lu angles, %lu differ from glibc, %.2f%% left to glibc, "
+           "largest error %.3g ulp (%.3g of the margin)\n", name, angles,
+           wrong, 100. * (double) called / (double) angles, worst,
+           worst * 64);
+
+    free(out);
+
+    return wrong != 0 || worst >= 1. / 64;
+}
+
+
+int
+main(int argc, char **argv)
+{
+    int             bad;
+    unsigned long   angles;
+    unsigned short  seed;
+
+    angles = argc > 1 ? strtoul(argv[1], NULL, 10) : 100000000;
+    seed = argc > 2 ? (unsigned short) strtoul(argv[2], NULL, 10) : 1;
+    bad = 0;
+
+#if (SMALLPT_X86_SIMD)
+    if (smallpt_isa_supported(SMALLPT_ISA_AVX2)) {
+        bad |= check_path("avx2", smallpt_trace_trig_avx2, angles, seed);
+    }
+
+    if (smallpt_isa_supported(SMALLPT_ISA_AVX512)) {
+        bad |= check_path("avx512", smallpt_trace_trig_avx512, angles, seed);
+    }
+#endif
+
+    return bad;
+}
