@@ -162,7 +162,7 @@ Content-Type: image/x-portable-pixmap
 Content-Length: 22851
 Content-Disposition: inline; filename="image.ppm"
 --- raw_response_headers_like chomp
-(?ms)(?=.*^ETag: "smallpt1\.1\.0-64x48-4spp-ppm"\r$)(?=.*^Server-Timing: queue;dur=\d+\.\d{3}, render;dur=\d+\.\d{3}\r$)
+(?ms)(?=.*^ETag: "smallpt1\.2\.0-64x48-4spp-ppm"\r$)(?=.*^Server-Timing: queue;dur=\d+\.\d{3}, render;dur=\d+\.\d{3}\r$)
 --- no_error_log
 [error]
 

@@ -23,13 +23,13 @@ __DATA__
 --- error_code eval
 [200, 200, 200, 200]
 --- response_headers eval
-["ETag: \"smallpt1.1.0-64x48-4spp-ppm\"",
- "ETag: \"smallpt1.1.0-64x48-4spp-ppm\"",
- "ETag: \"smallpt1.1.0-64x48-8spp-ppm\"",
+["ETag: \"smallpt1.2.0-64x48-4spp-ppm\"",
+ "ETag: \"smallpt1.2.0-64x48-4spp-ppm\"",
+ "ETag: \"smallpt1.2.0-64x48-8spp-ppm\"",
  "Content-Type: image/png"]
 --- raw_response_headers_like eval
 ["(?m)^ETag: ", "(?m)^ETag: ", "(?m)^ETag: ",
- "(?m)^ETag: \"smallpt1\\.1\\.0-64x48-4spp-png-libpng[0-9.]+-zlib[0-9.]+\"\r\$"]
+ "(?m)^ETag: \"smallpt1\\.2\\.0-64x48-4spp-png-libpng[0-9.]+-zlib[0-9.]+\"\r\$"]
 
 
 
@@ -44,10 +44,10 @@ __DATA__
 --- request
 GET /render?spp=4&w=64&h=48&format=ppm
 --- more_headers
-If-None-Match: "smallpt1.1.0-64x48-4spp-ppm"
+If-None-Match: "smallpt1.2.0-64x48-4spp-ppm"
 --- error_code: 304
 --- response_headers
-ETag: "smallpt1.1.0-64x48-4spp-ppm"
+ETag: "smallpt1.2.0-64x48-4spp-ppm"
 !Content-Length
 !Server-Timing
 --- response_body
@@ -69,7 +69,7 @@ render=- status=304
 --- request
 GET /render?spp=4&w=64&h=48&format=ppm
 --- more_headers
-If-None-Match: "other", W/"smallpt1.1.0-64x48-4spp-ppm"
+If-None-Match: "other", W/"smallpt1.2.0-64x48-4spp-ppm"
 --- error_code: 304
 --- error_log
 render=- status=304
@@ -101,7 +101,7 @@ If-None-Match: *
 --- request
 GET /render?spp=4&w=64&h=48&format=ppm
 --- more_headers
-If-None-Match: "smallpt1.1.0-64x48-8spp-ppm"
+If-None-Match: "smallpt1.2.0-64x48-8spp-ppm"
 --- error_code: 200
 --- response_body eval
 Smallpt::reference("64x48_spp4.ppm")
@@ -127,7 +127,7 @@ Content-Disposition: inline; filename="image.png"
 !Content-Length
 !Server-Timing
 --- raw_response_headers_like chomp
-(?ms)(?=.*^ETag: "smallpt1\.1\.0-2048x2048-1024spp-png-libpng[0-9.]+-zlib[0-9.]+"\r$)
+(?ms)(?=.*^ETag: "smallpt1\.2\.0-2048x2048-1024spp-png-libpng[0-9.]+-zlib[0-9.]+"\r$)
 --- response_body
 --- error_log
 render=- status=200
@@ -157,7 +157,7 @@ Content-Type: text/plain
 --- request
 HEAD /render?format=ppm
 --- more_headers
-If-None-Match: "smallpt1.1.0-1024x768-4spp-ppm"
+If-None-Match: "smallpt1.2.0-1024x768-4spp-ppm"
 --- error_code: 304
 
 
@@ -173,7 +173,7 @@ If-None-Match: "smallpt1.1.0-1024x768-4spp-ppm"
 --- request
 GET /render?spp=1024&w=2048&h=2048&format=ppm
 --- more_headers
-If-Match: "smallpt1.1.0-2048x2048-512spp-ppm"
+If-Match: "smallpt1.2.0-2048x2048-512spp-ppm"
 --- error_code: 412
 --- response_body_like chomp
 <title>412 Precondition Failed</title>
@@ -192,7 +192,7 @@ render=- status=412
 ["GET /render?spp=4&w=64&h=48&format=ppm",
  "GET /render?spp=4&w=64&h=48&format=ppm"]
 --- more_headers eval
-["If-Match: \"other\", \"smallpt1.1.0-64x48-4spp-ppm\"", "If-Match: *"]
+["If-Match: \"other\", \"smallpt1.2.0-64x48-4spp-ppm\"", "If-Match: *"]
 --- error_code eval
 [200, 200]
 --- response_body eval
@@ -208,7 +208,7 @@ render=- status=412
 --- request
 GET /render?spp=4&w=64&h=48&format=ppm
 --- more_headers
-If-Match: W/"smallpt1.1.0-64x48-4spp-ppm"
+If-Match: W/"smallpt1.2.0-64x48-4spp-ppm"
 --- error_code: 412
 
 
@@ -221,8 +221,8 @@ If-Match: W/"smallpt1.1.0-64x48-4spp-ppm"
 --- request
 GET /render?spp=4&w=64&h=48&format=ppm
 --- more_headers
-If-Match: "smallpt1.1.0-64x48-8spp-ppm"
-If-None-Match: "smallpt1.1.0-64x48-4spp-ppm"
+If-Match: "smallpt1.2.0-64x48-8spp-ppm"
+If-None-Match: "smallpt1.2.0-64x48-4spp-ppm"
 --- error_code: 412
 
 
@@ -236,7 +236,7 @@ If-None-Match: "smallpt1.1.0-64x48-4spp-ppm"
 GET /render?spp=4&w=64&h=48&format=ppm
 --- more_headers
 If-Match: *
-If-None-Match: "smallpt1.1.0-64x48-4spp-ppm"
+If-None-Match: "smallpt1.2.0-64x48-4spp-ppm"
 --- error_code: 304
 
 

@@ -45,7 +45,7 @@ Accept-Encoding: gzip
 Content-Encoding: gzip
 !Content-Length
 --- raw_response_headers_like chomp
-(?ms)(?=.*^ETag: W/"smallpt1\.1\.0-64x48-4spp-ppm"\r$)
+(?ms)(?=.*^ETag: W/"smallpt1\.2\.0-64x48-4spp-ppm"\r$)
 --- response_body_filters eval
 sub { Compress::Zlib::memGunzip($_[0]) }
 --- response_body eval
@@ -195,7 +195,7 @@ hello
 --- request
 GET /page
 --- more_headers
-If-None-Match: "smallpt1.1.0-4x3-4spp-ppm"
+If-None-Match: "smallpt1.2.0-4x3-4spp-ppm"
 --- error_code: 200
 --- response_body_like chomp
 ^AP3\n4 3\n255\n(\d+ ){36}B$

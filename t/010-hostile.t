@@ -225,7 +225,7 @@ Smallpt::reference("64x48_spp4.ppm")
 GET /render?spp=4&w=64&h=48&format=ppm
 --- more_headers eval
 "If-None-Match: " . CORE::join(', ', map { "\"x$_\"" } 1 .. 200)
-    . ', "smallpt1.1.0-64x48-4spp-ppm"'
+    . ', "smallpt1.2.0-64x48-4spp-ppm"'
 --- error_code: 304
 
 
@@ -238,5 +238,5 @@ GET /render?spp=4&w=64&h=48&format=ppm
 --- request
 GET /render?spp=4&w=64&h=48&format=ppm
 --- more_headers
-If-None-Match: W/"smallpt1.1.0-64x48-4spp-ppm
+If-None-Match: W/"smallpt1.2.0-64x48-4spp-ppm
 --- error_code: 200

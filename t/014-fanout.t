@@ -25,9 +25,9 @@ __DATA__
 --- error_code eval
 [200, 200, 200]
 --- response_headers eval
-["Content-Type: application/octet-stream\nContent-Length: 9216\nETag: \"smallpt1.1.0-64x48-4spp-rows0-47-rgb\"",
- "Content-Length: 576\nETag: \"smallpt1.1.0-64x48-4spp-rows10-12-rgb\"",
- "Content-Type: image/x-portable-pixmap\nETag: \"smallpt1.1.0-64x48-4spp-rows47-47-ppm\""]
+["Content-Type: application/octet-stream\nContent-Length: 9216\nETag: \"smallpt1.2.0-64x48-4spp-rows0-47-rgb\"",
+ "Content-Length: 576\nETag: \"smallpt1.2.0-64x48-4spp-rows10-12-rgb\"",
+ "Content-Type: image/x-portable-pixmap\nETag: \"smallpt1.2.0-64x48-4spp-rows47-47-ppm\""]
 --- response_body eval
 [Smallpt::ppm_to_rgb(Smallpt::reference("64x48_spp4.ppm")),
  substr(Smallpt::ppm_to_rgb(Smallpt::reference("64x48_spp4.ppm")), 10 * 64 * 3, 3 * 64 * 3),
@@ -94,8 +94,8 @@ __DATA__
 --- error_code eval
 [200, 200, 200]
 --- response_headers eval
-["ETag: \"smallpt1.1.0-64x48-4spp-ppm\"\nContent-Type: image/x-portable-pixmap",
- "ETag: \"smallpt1.1.0-160x120-8spp-ppm\"",
+["ETag: \"smallpt1.2.0-64x48-4spp-ppm\"\nContent-Type: image/x-portable-pixmap",
+ "ETag: \"smallpt1.2.0-160x120-8spp-ppm\"",
  "Content-Type: image/png\nContent-Disposition: inline; filename=\"image.png\""]
 --- response_body_filters eval
 [[], [], [\&Smallpt::png_to_ppm]]

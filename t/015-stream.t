@@ -23,9 +23,9 @@ __DATA__
 --- error_code eval
 [200, 200, 200]
 --- response_headers eval
-["Transfer-Encoding: chunked\n!Content-Length\n!Server-Timing\nETag: \"smallpt1.1.0-160x120-8spp-ppm\"",
+["Transfer-Encoding: chunked\n!Content-Length\n!Server-Timing\nETag: \"smallpt1.2.0-160x120-8spp-ppm\"",
  "Transfer-Encoding: chunked\nContent-Type: image/png\nContent-Disposition: inline; filename=\"image.png\"",
- "Transfer-Encoding: chunked\nETag: \"smallpt1.1.0-64x48-4spp-rows5-30-rgb\""]
+ "Transfer-Encoding: chunked\nETag: \"smallpt1.2.0-64x48-4spp-rows5-30-rgb\""]
 --- response_body_filters eval
 [[], [\&Smallpt::png_to_ppm], []]
 --- response_body eval
@@ -69,7 +69,7 @@ my $same = sub { $_[0] eq $buffered ? "the same bytes\n" : "other bytes\n" };
 ["HEAD /render?spp=4&w=64&h=48", "GET /render?spp=4&w=64&h=48&format=ppm",
  "GET /render?spp=3"]
 --- more_headers eval
-["", "If-None-Match: \"smallpt1.1.0-64x48-4spp-ppm\"", ""]
+["", "If-None-Match: \"smallpt1.2.0-64x48-4spp-ppm\"", ""]
 --- error_code eval
 [200, 304, 400]
 --- response_headers eval

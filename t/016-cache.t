@@ -38,7 +38,7 @@ Smallpt::reference("64x48_spp4.ppm")
 --- request eval
 ["GET /render?spp=4&w=64&h=48&format=ppm", "HEAD /render?spp=8&w=160&h=120"]
 --- more_headers eval
-["If-None-Match: \"smallpt1.1.0-64x48-4spp-ppm\"", ""]
+["If-None-Match: \"smallpt1.2.0-64x48-4spp-ppm\"", ""]
 --- error_code eval
 [304, 200]
 --- response_headers eval

@@ -19,7 +19,7 @@
  * Version of the renderer and encoders; part of every ETag, so it changes
  * whenever the bytes of any image could.
  */
-#define SMALLPT_VERSION         "1.1.0"
+#define SMALLPT_VERSION         "1.2.0"
 
 /* Largest width: smallpt counts columns in an unsigned short. */
 #define SMALLPT_MAX_WIDTH       65535

@@ -63,9 +63,9 @@ int smallpt_query_rows(const smallpt_query *q);
  * Writes the strong ETag of the image q describes, quoted, into etag. It
  * names everything that determines the image's bytes: the renderer's
  * version, the size, the effective spp, the band's rows, the format, and
- * for PNG the libpng and zlib versions: "smallpt1.1.0-64x48-4spp-ppm",
- * "smallpt1.1.0-64x48-4spp-rows0-9-rgb",
- * "smallpt1.1.0-64x48-4spp-png-libpng1.6.39-zlib1.2.13".
+ * for PNG the libpng and zlib versions: "smallpt1.2.0-64x48-4spp-ppm",
+ * "smallpt1.2.0-64x48-4spp-rows0-9-rgb",
+ * "smallpt1.2.0-64x48-4spp-png-libpng1.6.39-zlib1.2.13".
  */
 void smallpt_etag(const smallpt_query *q, char etag[SMALLPT_ETAG_SIZE]);
 

@@ -19,7 +19,7 @@ GET /?spp=4&w=64&h=48&format=rgb&rows=10-12
 --- response_headers
 Content-Type: application/octet-stream
 Content-Length: 576
-ETag: "smallpt1.1.0-64x48-4spp-rows10-12-rgb"
+ETag: "smallpt1.2.0-64x48-4spp-rows10-12-rgb"
 --- response_body eval
 substr(Smallpt::ppm_to_rgb(Smallpt::reference("64x48_spp4.ppm")), 10 * 64 * 3, 3 * 64 * 3)
 
@@ -31,7 +31,7 @@ GET /?spp=8&w=160&h=120&format=rgb&rows=103-119
 --- error_code: 200
 --- response_headers
 Content-Length: 8160
-ETag: "smallpt1.1.0-160x120-8spp-rows103-119-rgb"
+ETag: "smallpt1.2.0-160x120-8spp-rows103-119-rgb"
 --- response_body eval
 substr(Smallpt::ppm_to_rgb(Smallpt::reference("160x120_spp8.ppm")), 103 * 160 * 3)
 
@@ -84,7 +84,7 @@ rows: 0-48 is not within the image; expected FIRST-LAST with 0 <= FIRST <= LAST 
 GET /?spp=4&w=64&h=48&format=ppm&rows=0-47
 --- error_code: 200
 --- response_headers
-ETag: "smallpt1.1.0-64x48-4spp-rows0-47-ppm"
+ETag: "smallpt1.2.0-64x48-4spp-rows0-47-ppm"
 --- response_body eval
 Smallpt::reference("64x48_spp4.ppm")
 
@@ -96,7 +96,7 @@ GET /?spp=5000&w=64&h=48&format=rgb&rows=47-47
 --- error_code: 200
 --- response_headers
 Content-Length: 192
-ETag: "smallpt1.1.0-64x48-5000spp-rows47-47-rgb"
+ETag: "smallpt1.2.0-64x48-5000spp-rows47-47-rgb"
 
 
 

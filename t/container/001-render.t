@@ -37,7 +37,7 @@ Transfer-Encoding: chunked
 !Content-Length
 !Server-Timing
 Content-Disposition: inline; filename="image.ppm"
-ETag: "smallpt1.1.0-64x48-4spp-ppm"
+ETag: "smallpt1.2.0-64x48-4spp-ppm"
 --- response_body eval
 Smallpt::reference("64x48_spp4.ppm")
 
@@ -51,7 +51,7 @@ GET /?spp=8&w=160&h=120
 Content-Type: image/png
 Content-Disposition: inline; filename="image.png"
 --- raw_response_headers_like chomp
-(?m)^ETag: "smallpt1\.1\.0-160x120-8spp-png-libpng[0-9.]+-zlib[0-9.]+"\r?$
+(?m)^ETag: "smallpt1\.2\.0-160x120-8spp-png-libpng[0-9.]+-zlib[0-9.]+"\r?$
 --- response_body_filters eval
 \&Smallpt::png_to_ppm
 --- response_body eval
@@ -86,7 +86,7 @@ GET /?format=ppm
 Content-Type: image/x-portable-pixmap
 !Content-Length
 Content-Disposition: inline; filename="image.ppm"
-ETag: "smallpt1.1.0-1024x768-4spp-ppm"
+ETag: "smallpt1.2.0-1024x768-4spp-ppm"
 --- response_body_filters eval
 \&Smallpt::sha256_hex
 --- response_body eval

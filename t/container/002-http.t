@@ -94,7 +94,7 @@ HEAD /?spp=8&w=160&h=120
 Content-Type: image/png
 Content-Disposition: inline; filename="image.png"
 --- raw_response_headers_like chomp
-(?m)^ETag: "smallpt1\.1\.0-160x120-8spp-png-libpng[0-9.]+-zlib[0-9.]+"\r?$
+(?m)^ETag: "smallpt1\.2\.0-160x120-8spp-png-libpng[0-9.]+-zlib[0-9.]+"\r?$
 --- response_body
 
 
@@ -103,10 +103,10 @@ Content-Disposition: inline; filename="image.png"
 --- request
 GET /?spp=4&w=64&h=48&format=ppm
 --- more_headers
-If-None-Match: "smallpt1.1.0-64x48-4spp-ppm"
+If-None-Match: "smallpt1.2.0-64x48-4spp-ppm"
 --- error_code: 304
 --- response_headers
-ETag: "smallpt1.1.0-64x48-4spp-ppm"
+ETag: "smallpt1.2.0-64x48-4spp-ppm"
 !Content-Length
 --- response_body
 
@@ -125,7 +125,7 @@ not found; GET /?spp=16 renders
 --- request eval
 ["HEAD /?spp=8&w=160&h=120", "GET /?spp=4&w=64&h=48&format=ppm"]
 --- more_headers eval
-["", "If-None-Match: \"smallpt1.1.0-64x48-4spp-ppm\""]
+["", "If-None-Match: \"smallpt1.2.0-64x48-4spp-ppm\""]
 --- error_code eval
 [200, 304]
 --- response_headers eval
