@@ -182,8 +182,8 @@ isa_measure(void)
 
 
 /*
- * The fastest here. The vectors beat the portable C by far (it takes 2.3
- * times AVX2's time, measured), so where the CPU has AVX-512 and AVX2 both
+ * The fastest here. The vectors beat the portable C by far (it takes about
+ * 3 times AVX2's time, measured), so where the CPU has AVX-512 and AVX2 both
  * are timed once, on the first call (about 5 ms of CPU), and the faster
  * one kept; else AVX2, else the portable C.
  */
