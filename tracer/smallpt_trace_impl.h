@@ -418,15 +418,22 @@ intersect(engine *en, int k)
  *
  * Why the bits are glibc's: glibc's sin and cos are off by at most 0.548
  * of a unit in the last place (ulp), the largest of the bounds its source
- * states for its ranges (0.518 and less beyond |x| = 0.855). Where the
- * exact value y lies within 0.45 ulp of a double d, every other double is
- * at least 0.55 ulp from y, so glibc returns d. trig() computes y as a
- * sum h + l of two doubles to about 2^-60 of y (`make trig-check`
- * measures it against libquadmath: within 2^-13 ulp), rounds it to h, and
- * vouches for h only where |l| is at most 0.45 ulp less a margin of 1/64
- * ulp, far above that error, and h is not a power of two (where the ulp
- * below is half the one above). The other lanes, a quarter of them, call
- * glibc; tracer/tests/test_trig.c checks the bits against glibc's.
+ * states for its ranges (in comments, from its authors' analysis and
+ * tests, not a proof; `make trig-check` saw at most 0.5155 ulp in 10^8
+ * random angles). One case is worse: between 0.855 and 2.426 glibc takes
+ * pi/2 off x in two doubles only, which costs up to 2^-109, so where x is
+ * within about 2^-50 of pi/2 its cos is off by up to 0.56 ulp; trig()
+ * leaves every x within 2^-20 of a multiple of pi/2 to glibc.
+ *
+ * Where the exact value y lies within 0.45 ulp of a double d,
+ * every other double is at least 0.55 ulp from y, so glibc returns d.
+ * trig() computes y as a sum h + l of two doubles to about 2^-60 of y
+ * (`make trig-check` measures it against libquadmath: within 2^-13 ulp),
+ * rounds it to h, and vouches for h only where |l| is at most 0.45 ulp
+ * less a margin of 1/64 ulp, far above that error, and h is not a power
+ * of two (where the ulp below is half the one above). The other lanes, a
+ * quarter of them, call glibc; tracer/tests/test_trig.c checks the bits
+ * against glibc's, and trig()'s accuracy against long double's.
  *
  * How: r = x - k pi/2, k the nearest integer to x 2/pi, as a sum of two
  * doubles with pi/2 in three parts; then sin r and cos r by their Taylor
@@ -452,6 +459,9 @@ intersect(engine *en, int k)
 #define TRIG_C4_LO    0x1.5555555555555p-59
 #define TRIG_C6_HI   -0x1.6c16c16c16c17p-10     /* -1/6! */
 #define TRIG_C6_LO    0x1.f49f49f49f49fp-65
+
+/* r nearer 0 than this: x is too near a multiple of pi/2 (see above) */
+#define TRIG_NEAR_PIO2  0x1p-20
 
 /* how far from h the sum h + l may be, in units of 2^exponent(h) */
 #define TRIG_ACCEPT  ((0.45 - 1. / 64) * 0x1p-52)
@@ -540,9 +550,10 @@ trig(vd x, vd *sin_x, vd *cos_x, vd *sin_lo, vd *cos_lo)
     q = vi_from_vd(m);
 
     /*
-     * r = rh + rl = x - k pi/2: t = x - k PIO2_1 is exact (k <= 4 and t a
-     * multiple of 2^-52 below 1); k PIO2_2 = p + pe exactly; t - p = rh +
-     * e exactly (two-sum); k PIO2_3 is far below what matters
+     * r = rh + rl = x - k pi/2: t = x - k PIO2_1 is exact (for k = 0 it
+     * is x; for k >= 1, x >= 0.5 and k PIO2_1 are multiples of 2^-53, and
+     * |t| < 1); k PIO2_2 = p + pe exactly; t - p = rh + e exactly
+     * (two-sum); k PIO2_3 is far below what matters
      */
     t = vd_fma(vd_neg(k), vd_set(TRIG_PIO2_1), x);
     p = vd_mul(k, vd_set(TRIG_PIO2_2));
@@ -591,7 +602,8 @@ trig(vd x, vd *sin_x, vd *cos_x, vd *sin_lo, vd *cos_lo)
     cl = vd_sub(vd_add(vd_add(ae, be), ql), vd_mul(zl, half));
     fast_two_sum(bh, cl, &ch, &cl);
 
-    sure = vm_and(trig_sure(sh, sl), trig_sure(ch, cl));
+    sure = vm_and(vm_and(trig_sure(sh, sl), trig_sure(ch, cl)),
+                  vd_gt(vd_abs(rh), vd_set(TRIG_NEAR_PIO2)));
 
     /* quadrant q: sin x = s, c, -s, -c and cos x = c, -s, -c, s */
     odd = vi_eq(vi_and(q, vi_set(1)), vi_set(1));

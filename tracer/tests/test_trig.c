@@ -3,8 +3,10 @@
  * SIMD path this CPU has, the values the renderer uses are glibc's, bit
  * for bit, for random angles as smallpt draws them and for the hard ones
  * (near multiples of pi/2 and pi/6, where a result is near a power of
- * two); and trig() itself answers for most of them.
- * `make trig-check` runs the same on more angles and measures the error.
+ * two); trig() answers for most of them, leaves those near a multiple of
+ * pi/2 to glibc, and its unrounded sums are within its margin of long
+ * double's sin and cos. `make trig-check` runs the same on more angles
+ * and measures the errors with libquadmath.
  */
 
 #define _DEFAULT_SOURCE
@@ -19,6 +21,9 @@
 
 
 #define RANDOM_ANGLES  1000000
+
+/* trig()'s margin for its own error, in units of the last place */
+#define MARGIN  (1. / 64)
 
 
 typedef size_t (*trig_fn)(const double *x, smallpt_trig_result *out,
@@ -56,10 +61,26 @@ add_around(double *x, size_t n, double x0, int spread)
 }
 
 
+/* |hi + lo - y| in units of hi's last place, y from long double */
+static double
+error_ulps(double hi, double lo, long double y)
+{
+    int  e;
+
+    if (hi == 0) {
+        return fabsl(y) == 0 ? 0 : 1;
+    }
+
+    frexp(hi, &e);
+    return (double) (fabsl((long double) hi + lo - y) / ldexpl(1, e - 53));
+}
+
+
 static void
 test_path(const char *name, trig_fn trig, const double *x, size_t n)
 {
-    size_t                called, wrong;
+    size_t                i, called, wrong, inexact, near;
+    double                e, worst, r;
     unsigned              printed;
     smallpt_trig_result  *out;
 
@@ -76,14 +97,46 @@ test_path(const char *name, trig_fn trig, const double *x, size_t n)
     CHECK_MSG(wrong == 0, "%s: %zu of %zu angles differ from glibc", name,
               wrong, n);
 
+    /*
+     * trig()'s own error, which its margin must cover (long double's sin
+     * and cos are off by about 2^-10 of a double's unit); and angles
+     * within 2^-20 of a multiple of pi/2 go to glibc
+     */
+    inexact = 0;
+    near = 0;
+    worst = 0;
+
+    for (i = 0; i < n; i++) {
+        e = error_ulps(out[i].sin_hi, out[i].sin_lo, sinl(x[i]));
+        e = fmax(e, error_ulps(out[i].cos_hi, out[i].cos_lo, cosl(x[i])));
+        worst = fmax(worst, e);
+
+        if (e >= MARGIN / 2) {
+            if (inexact++ < 5) {
+                printf("%s: x %a: error %.3g ulp\n", name, x[i], e);
+            }
+        }
+
+        r = remainder(x[i], PI / 2);
+        if (fabs(r) < 0x1p-21 && !out[i].glibc) {
+            near++;
+        }
+    }
+
+    CHECK_MSG(inexact == 0, "%s: %zu angles off by over half the margin",
+              name, inexact);
+    CHECK_MSG(near == 0, "%s: %zu angles near k pi/2 not left to glibc",
+              name, near);
+
 #if defined(__GLIBC__)
     /* about a quarter go to glibc; far more would mean trig() is broken */
     CHECK_MSG(called < n * 3 / 10, "%s: %zu of %zu angles went to glibc",
               name, called, n);
 #endif
 
-    printf("test_trig: %s: %zu angles, %.1f%% from glibc\n", name, n,
-           100. * (double) called / (double) n);
+    printf("test_trig: %s: %zu angles, %.1f%% from glibc, largest error "
+           "%.2g ulp\n", name, n, 100. * (double) called / (double) n,
+           worst);
 
     free(out);
 }
@@ -92,7 +145,7 @@ test_path(const char *name, trig_fn trig, const double *x, size_t n)
 int
 main(void)
 {
-    int             k;
+    int             k, tested;
     size_t          n;
     double         *x;
     unsigned short  xi[3] = { 0, 0, 12345 };
@@ -118,19 +171,26 @@ main(void)
 
     n = add_around(x, n, 0x1p-30, 4);
     n = add_around(x, n, 0x1p-60, 4);
-    n = add_around(x, n, 0.855469, 16);     /* glibc's own ranges' edges */
-    n = add_around(x, n, 2.426265, 16);
+    n = add_around(x, n, 0x1.b6p-1, 16);        /* glibc's own ranges */
+    n = add_around(x, n, 0x1.368fdp+1, 16);
     n = add_around(x, n, 2 * PI, 64);
+    tested = 0;
 
 #if (SMALLPT_X86_SIMD)
     if (smallpt_isa_supported(SMALLPT_ISA_AVX2)) {
         test_path("avx2", smallpt_trace_trig_avx2, x, n);
+        tested++;
     }
 
     if (smallpt_isa_supported(SMALLPT_ISA_AVX512)) {
         test_path("avx512", smallpt_trace_trig_avx512, x, n);
+        tested++;
     }
 #endif
+
+    if (tested == 0) {
+        printf("test_trig: no SIMD path with FMA here: nothing to test\n");
+    }
 
     free(x);
 
