@@ -530,6 +530,28 @@ series_head(vd zh, vd zl, vd tail, double c1_hi, double c1_lo, double c2_hi,
 
 
 /*
+ * sin x and cos x from s = sin r and c = cos r, r = x - q pi/2: for q mod 4
+ * = 0, 1, 2, 3, sin x = s, c, -s, -c and cos x = c, -s, -c, s
+ */
+static inline void
+trig_quadrant(vi q, vd s, vd c, vd *sin_x, vd *cos_x)
+{
+    vd  h;
+    vm  odd;
+
+    odd = vi_eq(vi_and(q, vi_set(1)), vi_set(1));
+
+    h = vd_select(odd, c, s);
+    *sin_x = vd_select(vi_eq(vi_and(q, vi_set(2)), vi_set(2)), vd_neg(h), h);
+
+    h = vd_select(odd, s, c);
+    *cos_x = vd_select(vi_eq(vi_and(vi_add(q, vi_set(1)), vi_set(2)),
+                             vi_set(2)),
+                       vd_neg(h), h);
+}
+
+
+/*
  * sin x and cos x rounded, where the bits are sure to be glibc's; returns
  * those lanes as bits. sin_lo and cos_lo get what the rounding left out
  * (for the tests' measure of the error).
@@ -540,7 +562,7 @@ trig(vd x, vd *sin_x, vd *cos_x, vd *sin_lo, vd *cos_lo)
     vd  m, k, t, p, pe, b, e, rh, rl, zh, zl, wh, wl, h, ph, pl, qh, ql,
         sh, sl, ch, cl, ah, ae, bh, be, half;
     vi  q;
-    vm  odd, sin_neg, cos_neg, sure;
+    vm  sure;
 
     half = vd_set(.5);
 
@@ -605,20 +627,8 @@ trig(vd x, vd *sin_x, vd *cos_x, vd *sin_lo, vd *cos_lo)
     sure = vm_and(vm_and(trig_sure(sh, sl), trig_sure(ch, cl)),
                   vd_gt(vd_abs(rh), vd_set(TRIG_NEAR_PIO2)));
 
-    /* quadrant q: sin x = s, c, -s, -c and cos x = c, -s, -c, s */
-    odd = vi_eq(vi_and(q, vi_set(1)), vi_set(1));
-    sin_neg = vi_eq(vi_and(q, vi_set(2)), vi_set(2));
-    cos_neg = vi_eq(vi_and(vi_add(q, vi_set(1)), vi_set(2)), vi_set(2));
-
-    h = vd_select(odd, ch, sh);
-    *sin_x = vd_select(sin_neg, vd_neg(h), h);
-    h = vd_select(odd, sh, ch);
-    *cos_x = vd_select(cos_neg, vd_neg(h), h);
-
-    h = vd_select(odd, cl, sl);
-    *sin_lo = vd_select(sin_neg, vd_neg(h), h);
-    h = vd_select(odd, sl, cl);
-    *cos_lo = vd_select(cos_neg, vd_neg(h), h);
+    trig_quadrant(q, sh, ch, sin_x, cos_x);
+    trig_quadrant(q, sl, cl, sin_lo, cos_lo);
 
     return vm_bits(sure);
 }

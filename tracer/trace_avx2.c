@@ -48,9 +48,9 @@ typedef vd  vm;
 
 /* a two-operand operation of every lane, as two of AVX2 */
 
-#define PAIRED(name, type, op)                                                \
+#define PAIRED(name, type, arg, op)                                           \
     static inline type                                                        \
-    name(type a, type b)                                                      \
+    name(arg a, arg b)                                                        \
     {                                                                         \
         type  r;                                                              \
                                                                               \
@@ -69,6 +69,19 @@ typedef vd  vm;
                                                                               \
         r.lo = op(a.lo);                                                      \
         r.hi = op(a.hi);                                                      \
+        return r;                                                             \
+    }
+
+/* and a three-operand one, whose first operand may be a mask */
+
+#define PAIRED3(name, type, first, op)                                        \
+    static inline type                                                        \
+    name(first a, type b, type c)                                             \
+    {                                                                         \
+        type  r;                                                              \
+                                                                              \
+        r.lo = op(a.lo, b.lo, c.lo);                                          \
+        r.hi = op(a.hi, b.hi, c.hi);                                          \
         return r;                                                             \
     }
 
@@ -95,10 +108,26 @@ mask_andnot(__m256d a, __m256d b)
 }
 
 
-static inline __m256i
+static inline __m256d
 eq64(__m256i a, __m256i b)
 {
-    return _mm256_cmpeq_epi64(a, b);
+    return _mm256_castsi256_pd(_mm256_cmpeq_epi64(a, b));
+}
+
+
+/* a where m, else b */
+static inline __m256d
+select_pd(__m256d m, __m256d a, __m256d b)
+{
+    return _mm256_blendv_pd(b, a, m);
+}
+
+
+static inline __m256i
+select_epi64(__m256d m, __m256i a, __m256i b)
+{
+    return _mm256_castpd_si256(select_pd(m, _mm256_castsi256_pd(a),
+                                         _mm256_castsi256_pd(b)));
 }
 
 
@@ -123,25 +152,29 @@ shr32(__m256i a)
 }
 
 
-PAIRED(vd_add, vd, _mm256_add_pd)
-PAIRED(vd_sub, vd, _mm256_sub_pd)
-PAIRED(vd_mul, vd, _mm256_mul_pd)
-PAIRED(vd_div, vd, _mm256_div_pd)
-PAIRED(vd_lt, vd, cmp_lt)
-PAIRED(vd_gt, vd, cmp_gt)
-PAIRED(vm_and, vm, _mm256_and_pd)
-PAIRED(vm_or, vm, _mm256_or_pd)
-PAIRED(vm_andnot, vm, mask_andnot)
-PAIRED(vi_add, vi, _mm256_add_epi64)
-PAIRED(vi_and, vi, _mm256_and_si256)
-PAIRED(vi_or, vi, _mm256_or_si256)
-PAIRED(vi_mul32, vi, _mm256_mul_epu32)
+PAIRED(vd_add, vd, vd, _mm256_add_pd)
+PAIRED(vd_sub, vd, vd, _mm256_sub_pd)
+PAIRED(vd_mul, vd, vd, _mm256_mul_pd)
+PAIRED(vd_div, vd, vd, _mm256_div_pd)
+PAIRED(vd_lt, vd, vd, cmp_lt)
+PAIRED(vd_gt, vd, vd, cmp_gt)
+PAIRED(vm_and, vm, vm, _mm256_and_pd)
+PAIRED(vm_or, vm, vm, _mm256_or_pd)
+PAIRED(vm_andnot, vm, vm, mask_andnot)
+PAIRED(vi_add, vi, vi, _mm256_add_epi64)
+PAIRED(vi_and, vi, vi, _mm256_and_si256)
+PAIRED(vi_or, vi, vi, _mm256_or_si256)
+PAIRED(vi_mul32, vi, vi, _mm256_mul_epu32)
 PAIRED1(vd_sqrt, vd, vd, _mm256_sqrt_pd)
 PAIRED1(vd_abs, vd, vd, abs_pd)
 PAIRED1(vi_shl32, vi, vi, shl32)
 PAIRED1(vi_shr32, vi, vi, shr32)
 PAIRED1(vd_from_vi, vd, vi, _mm256_castsi256_pd)
 PAIRED1(vi_from_vd, vi, vd, _mm256_castpd_si256)
+PAIRED(vi_eq, vm, vi, eq64)
+PAIRED3(vd_fma, vd, vd, _mm256_fmadd_pd)       /* only for trig() */
+PAIRED3(vd_select, vd, vm, select_pd)
+PAIRED3(vi_select, vi, vm, select_epi64)
 
 
 static inline vd
@@ -174,34 +207,11 @@ vd_set(double x)
 }
 
 
-/* a * b + c, rounded once: only for trig() */
-static inline vd
-vd_fma(vd a, vd b, vd c)
-{
-    vd  r;
-
-    r.lo = _mm256_fmadd_pd(a.lo, b.lo, c.lo);
-    r.hi = _mm256_fmadd_pd(a.hi, b.hi, c.hi);
-    return r;
-}
-
-
 static inline void
 vd_store_int(int32_t *p, vd v)
 {
     _mm_storeu_si128((__m128i *) p, _mm256_cvttpd_epi32(v.lo));
     _mm_storeu_si128((__m128i *) (p + 4), _mm256_cvttpd_epi32(v.hi));
-}
-
-
-static inline vd
-vd_select(vm m, vd a, vd b)
-{
-    vd  r;
-
-    r.lo = _mm256_blendv_pd(b.lo, a.lo, m.lo);
-    r.hi = _mm256_blendv_pd(b.hi, a.hi, m.hi);
-    return r;
 }
 
 
@@ -261,32 +271,6 @@ vi_set(uint64_t x)
 
     r.lo = _mm256_set1_epi64x((long long) x);
     r.hi = r.lo;
-    return r;
-}
-
-
-static inline vi
-vi_select(vm m, vi a, vi b)
-{
-    vi  r;
-
-    r.lo = _mm256_castpd_si256(_mm256_blendv_pd(_mm256_castsi256_pd(b.lo),
-                                                _mm256_castsi256_pd(a.lo),
-                                                m.lo));
-    r.hi = _mm256_castpd_si256(_mm256_blendv_pd(_mm256_castsi256_pd(b.hi),
-                                                _mm256_castsi256_pd(a.hi),
-                                                m.hi));
-    return r;
-}
-
-
-static inline vm
-vi_eq(vi a, vi b)
-{
-    vm  r;
-
-    r.lo = _mm256_castsi256_pd(eq64(a.lo, b.lo));
-    r.hi = _mm256_castsi256_pd(eq64(a.hi, b.hi));
     return r;
 }
 
