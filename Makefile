@@ -54,6 +54,7 @@ TRACER_HDRS  := tracer/smallpt.h tracer/smallpt_request.h tracer/smallpt_trace.h
 UNIT_TESTS   := $(BUILD)/test_render $(BUILD)/test_trig $(BUILD)/test_encode \
                 $(BUILD)/test_request $(BUILD)/test_metrics
 FAILALLOC    := $(BUILD)/failalloc.so
+GATE         := $(BUILD)/gate.so
 
 MODULE_SRCS  := config ngx_http_smallpt_module.h ngx_http_smallpt_module.c \
                 ngx_http_smallpt_render.c ngx_http_smallpt_fanout.c \
@@ -208,14 +209,20 @@ version-test:
 	@v=$$(scripts/check-version) && \
 	    echo "version-test: $$v in tracer/smallpt.h and debian/changelog"
 
-http-test: $(MODULE_COPY) $(FAILALLOC)
+http-test: $(MODULE_COPY) $(FAILALLOC) $(GATE)
 	TEST_NGINX_BINARY=$(NGINX_BIN) \
 	TEST_NGINX_LOAD_MODULES=$(abspath $(MODULE_COPY)) \
 	TEST_SMALLPT_FAILALLOC=$(abspath $(FAILALLOC)) \
+	TEST_SMALLPT_GATE=$(abspath $(GATE)) \
 	    prove -I t/lib t/
 
 # allocations that fail in threads, on purpose (t/013-faults.t, cli.sh)
 $(FAILALLOC): t/lib/failalloc.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Wall -Wextra -shared -fPIC -o $@ $< -ldl
+
+# renders held at a gate the test opens (t/007-pool.t, t/009-reload.t...)
+$(GATE): t/lib/gate.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Wall -Wextra -shared -fPIC -o $@ $< -ldl
 

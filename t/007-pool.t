@@ -1,8 +1,12 @@
 # The thread pool: renders never block nginx's event loop, concurrent
 # renders share the pool, and a full queue is refused at once with 503.
-# Background clients (Smallpt::get_in_background) keep the pool busy while
-# the block's own request runs.
+#
+# No block assumes a render lasts any time: the pool is filled with renders
+# held at the gate (t/lib/gate.c), and "full" is a fact the block waits for
+# (Smallpt::fill_pool) before it asks; or with renders that never end by
+# themselves (Smallpt::endless), stopped when the block's clients go.
 
+use Smallpt::Preload qw(gate);
 use Test::Nginx::Socket 'no_plan';
 use Smallpt;
 
@@ -12,35 +16,36 @@ run_tests();
 __DATA__
 
 === TEST 1: a static file answers at once while renders fill the pool
---- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool smallpt threads=2;
 --- config
     location = /render {
         smallpt;
         smallpt_thread_pool smallpt;
+        smallpt_max_spp 1000000;
     }
 --- user_files
 >>> static.txt
 hello
 --- init
-Smallpt::get_in_background("/render?spp=64&w=256&h=192", 3, 0.2);
-Time::HiRes::sleep(1);
+Smallpt::get_in_background(Smallpt::endless("/render"), 3);
+Smallpt::wait_log(qr/run task #\d+ in thread pool "smallpt"/, 2,
+                  "both threads were not rendering");
 --- request eval
 "GET /static.txt"
 --- error_code: 200
 --- response_body
 hello
 --- error_log
-smallpt: rendering 256x192 spp 64 png in 2 tasks
---- timeout: 0.5
+smallpt: rendering 2048x2048 spp 1000000 png in 2 tasks
+--- timeout: 2
 
 
 
 === TEST 2: the queue is full: 503 with Retry-After, at once
---- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool busy threads=1 max_queue=1;
+    env SMALLPT_GATE=$TEST_NGINX_SERVER_ROOT/gate;
 --- http_config
     log_format retry 'status=$status retry_after="$sent_http_retry_after"';
 --- config
@@ -51,8 +56,9 @@ smallpt: rendering 256x192 spp 64 png in 2 tasks
         access_log logs/error.log retry;
     }
 --- init
-Smallpt::get_in_background("/render?spp=64&w=256&h=192", 2, 0.2);
-Time::HiRes::sleep(1);
+Smallpt::close_gate();
+Smallpt::fill_pool("/render?spp=4&w=8&h=8", 1, 1);
+Smallpt::open_gate_when(qr/status=503/, 2);
 --- request eval
 ["GET /render?spp=4&w=64&h=48", "GET /render?spp=4&w=64&h=48"]
 --- error_code eval
@@ -65,14 +71,14 @@ Time::HiRes::sleep(1);
  "render queue full; try again later\n"]
 --- error_log eval
 ["status=503 retry_after=\"1\"", "status=503 retry_after=\"1\""]
---- timeout: 0.5
+--- timeout: 2
 
 
 
 === TEST 3: one error-log line per refusal: nginx's the first time, then the module's own
---- skip_eval: 4: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool busy threads=1 max_queue=1;
+    env SMALLPT_GATE=$TEST_NGINX_SERVER_ROOT/gate;
 --- config
     location = /page {
         default_type text/html;
@@ -85,8 +91,9 @@ Time::HiRes::sleep(1);
         smallpt_render_threads 1;
     }
 --- init
-Smallpt::get_in_background("/render?spp=64&w=256&h=192", 2, 0.2);
-Time::HiRes::sleep(1);
+Smallpt::close_gate();
+Smallpt::fill_pool("/render?spp=4&w=8&h=8", 1, 1);
+Smallpt::open_gate_when(qr/render refused/);
 --- request
 GET /page
 --- error_code: 200
@@ -100,24 +107,28 @@ qr/thread pool "busy" queue overflow|smallpt: thread pool "busy" is full, render
 --- grep_error_log_out
 thread pool "busy" queue overflow
 smallpt: thread pool "busy" is full, render refused
---- timeout: 0.5
+--- timeout: 2
 
 
 
 === TEST 4: refusals kept out of the error log by its level where they render
---- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool busy threads=1 max_queue=1;
+    env SMALLPT_GATE=$TEST_NGINX_SERVER_ROOT/gate;
+--- http_config
+    log_format status 'status=$status';
 --- config
     location = /render {
         smallpt;
         smallpt_thread_pool busy;
         smallpt_render_threads 1;
         error_log logs/error.log error;
+        access_log logs/error.log status;
     }
 --- init
-Smallpt::get_in_background("/render?spp=64&w=256&h=192", 2, 0.2);
-Time::HiRes::sleep(1);
+Smallpt::close_gate();
+Smallpt::fill_pool("/render?spp=4&w=8&h=8", 1, 1);
+Smallpt::open_gate_when(qr/status=503/, 3);
 --- request eval
 ["GET /render?spp=4&w=64&h=48", "GET /render?spp=4&w=64&h=48",
  "GET /render?spp=4&w=64&h=48"]
@@ -125,14 +136,14 @@ Time::HiRes::sleep(1);
 [503, 503, 503]
 --- no_error_log
 render refused
---- timeout: 0.5
+--- timeout: 2
 
 
 
 === TEST 5: smallpt_retry_after
---- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool busy threads=1 max_queue=1;
+    env SMALLPT_GATE=$TEST_NGINX_SERVER_ROOT/gate;
 --- config
     location = /render {
         smallpt;
@@ -141,29 +152,34 @@ render refused
         smallpt_retry_after 30s;
     }
 --- init
-Smallpt::get_in_background("/render?spp=64&w=256&h=192", 2, 0.2);
-Time::HiRes::sleep(1);
+Smallpt::close_gate();
+Smallpt::fill_pool("/render?spp=4&w=8&h=8", 1, 1);
+Smallpt::open_gate_when(qr/queue overflow/);
 --- request eval
 "GET /render?spp=4&w=64&h=48"
 --- error_code: 503
 --- response_headers
 Retry-After: 30
---- timeout: 0.5
+--- timeout: 2
 
 
 
 === TEST 6: concurrent renders share the pool; a queued one is served
---- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool smallpt threads=2 max_queue=64;
+    env SMALLPT_GATE=$TEST_NGINX_SERVER_ROOT/gate;
 --- config
     location = /render {
         smallpt;
         smallpt_thread_pool smallpt;
     }
 --- init
-Smallpt::get_in_background("/render?spp=16&w=256&h=192", 3, 0.2);
-Time::HiRes::sleep(0.5);
+Smallpt::close_gate();
+Smallpt::get_in_background("/render?spp=16&w=256&h=192", 3);
+Smallpt::wait_held(2, "the pool's threads were not busy");
+Smallpt::wait_log(qr/smallpt: rendering 256x192 spp 16 png in 2 tasks/, 3,
+                  "the renders before this one were not all posted");
+Smallpt::open_gate_when(qr/smallpt: rendering 160x120 spp 8 ppm in 2 tasks/);
 --- request eval
 "GET /render?spp=8&w=160&h=120&format=ppm"
 --- error_code: 200
@@ -181,12 +197,16 @@ smallpt: rendering 160x120 spp 8 ppm in 2 tasks
 === TEST 7: part of a render's tasks queued, the rest refused: still exact
 --- main_config
     thread_pool narrow threads=1 max_queue=2;
+    env SMALLPT_GATE=$TEST_NGINX_SERVER_ROOT/gate;
 --- config
     location = /render {
         smallpt;
         smallpt_thread_pool narrow;
         smallpt_render_threads 4;
     }
+--- init
+Smallpt::close_gate();
+Smallpt::open_gate_when(qr/smallpt: rendering 160x120 spp 8 ppm in \d tasks/);
 --- request
 GET /render?spp=8&w=160&h=120&format=ppm
 --- error_code: 200

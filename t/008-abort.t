@@ -1,6 +1,10 @@
 # A client that goes away mid-render: the render stops within a bounce, the
 # access log (sent to the error log here) shows 499, and the pool's threads
 # are free for the next request at once.
+#
+# The renders here never end by themselves (Smallpt::endless); a client
+# leaves once the error log shows its render posted (Smallpt::leave_when),
+# and each block waits for the cancellation before its own request.
 
 use Test::Nginx::Socket 'no_plan';
 use Smallpt;
@@ -19,15 +23,16 @@ __DATA__
     location = /render {
         smallpt;
         smallpt_thread_pool smallpt;
+        smallpt_max_spp 1000000;
         access_log logs/error.log render;
     }
+--- init
+Smallpt::leave_when("GET " . Smallpt::endless("/render"),
+                    qr/smallpt: rendering 2048x2048 spp 1000000 png in 2 tasks/);
+Smallpt::wait_log(qr/status=499/, 1, "the client that left was not logged");
 --- request
-GET /render?spp=1024&w=1024&h=768
---- abort
---- ignore_response
---- timeout: 0.5
---- wait eval
-$ENV{TEST_NGINX_USE_VALGRIND} ? 15 : 1
+GET /render?spp=4&w=8&h=8
+--- error_code: 200
 --- error_log
 client prematurely closed connection
 smallpt: request terminated, cancelling the render
@@ -39,17 +44,19 @@ status=499 render=-
 
 
 === TEST 2: after an aborted render the threads serve the next one at once
---- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool smallpt threads=2;
 --- config
     location = /render {
         smallpt;
         smallpt_thread_pool smallpt;
+        smallpt_max_spp 1000000;
     }
 --- init
-Smallpt::get_in_background("/render?spp=1024&w=1024&h=768", 1, 0.1, 0.5);
-Time::HiRes::sleep(1);
+Smallpt::leave_when("GET " . Smallpt::endless("/render"),
+                    qr/smallpt: rendering 2048x2048/);
+Smallpt::wait_log(qr/smallpt: render cancelled after/, 1,
+                  "the render was not cancelled");
 --- request eval
 "GET /render?spp=4&w=64&h=48&format=ppm"
 --- error_code: 200
@@ -57,22 +64,24 @@ Time::HiRes::sleep(1);
 Smallpt::reference("64x48_spp4.ppm")
 --- error_log
 smallpt: render cancelled after
---- timeout: 1
 
 
 
 === TEST 3: many aborted renders in a row: no alert, the next one served
---- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool smallpt threads=2;
 --- config
     location = /render {
         smallpt;
         smallpt_thread_pool smallpt;
+        smallpt_max_spp 1000000;
     }
 --- init
-Smallpt::get_in_background("/render?spp=1024&w=1024&h=768", 10, 0.1, 0.2);
-Time::HiRes::sleep(1.5);
+Smallpt::leave_when("GET " . Smallpt::endless("/render"),
+                    qr/smallpt: rendering 2048x2048/, 10)
+    for 1 .. 10;
+Smallpt::wait_log(qr/smallpt: render cancelled after/, 10,
+                  "the ten renders were not all cancelled");
 --- request eval
 "GET /render?spp=4&w=64&h=48&format=ppm"
 --- error_code: 200
@@ -81,7 +90,6 @@ Smallpt::reference("64x48_spp4.ppm")
 --- no_error_log
 [alert]
 [crit]
---- timeout: 1
 
 
 
@@ -89,18 +97,18 @@ Smallpt::reference("64x48_spp4.ppm")
 --- config
     location = /render {
         smallpt;
+        smallpt_max_spp 1000000;
     }
---- raw_request eval
-"GET /render?spp=1024&w=1024&h=768 HTTP/1.1\r
-Host: localhost\r
-Content-Length: 100000\r
-\r
-only the start of the body"
---- abort
---- ignore_response
---- timeout: 0.5
---- wait eval
-$ENV{TEST_NGINX_USE_VALGRIND} ? 15 : 1
+--- init
+Smallpt::leave_when("GET " . Smallpt::endless("/render") . " HTTP/1.1\r\n"
+                    . "Host: localhost\r\nContent-Length: 100000\r\n\r\n"
+                    . "only the start of the body",
+                    qr/smallpt: rendering 2048x2048/);
+Smallpt::wait_log(qr/smallpt: render cancelled after/, 1,
+                  "the render was not cancelled");
+--- request
+GET /render?spp=4&w=8&h=8
+--- error_code: 200
 --- error_log
 client prematurely closed connection
 smallpt: request terminated, cancelling the render

@@ -24,6 +24,9 @@ our @EXPORT = qw(reference png_to_ppm ppm_to_rgb ppm_band sha256_hex
 # what the last Smallpt::fire saw, and lengths noted by note_length
 our (%fired, %noted);
 
+# the pids of the children in_background started
+my @background;
+
 my $DATA = 'tracer/tests/data';
 
 
@@ -143,16 +146,41 @@ sub ppm_band {
 
 
 # Runs $code in a child process after $delay seconds; returns at once.
+# The child is stopped, if it still runs, before the next block begins
+# and when the test file ends: a block leaves no client behind.
 sub in_background {
     my ($delay, $code) = @_;
 
+    reap_at_block_end();
+
     my $pid = fork;
     die "fork: $!" unless defined $pid;
-    return $pid if $pid;
 
-    sleep $delay;
+    if ($pid) {
+        push @background, $pid;
+        return $pid;
+    }
+
+    sleep $delay if $delay;
     $code->();
     _exit(0);
+}
+
+
+# Stops and reaps the background children of the block before.
+sub stop_background {
+    kill 'TERM', @background if @background;
+    waitpid $_, 0 for @background;
+    @background = ();
+}
+
+
+my $reaping;
+
+sub reap_at_block_end {
+    return if $reaping++;
+    Test::Nginx::Util::add_block_preprocessor(sub { stop_background() });
+    Test::Nginx::Util::add_cleanup_handler(sub { stop_background() });
 }
 
 
@@ -188,19 +216,207 @@ sub get_in_background {
 }
 
 
-# Sends $signal to nginx's master process after $delay seconds, in the
-# background.
+# A client in the background connects, sends $request (the raw bytes;
+# "GET URI" for a plain HTTP/1.0 GET) and, once the error log has $n lines
+# (1 if not given) that match $re, closes its connection without reading.
+sub leave_when {
+    my ($request, $re, $n) = @_;
+
+    $request = "$request HTTP/1.0\r\nHost: localhost\r\n\r\n"
+        if $request =~ m{^GET \S+\z};
+
+    my $port = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
+
+    in_background(0, sub {
+        my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                         PeerPort => $port)
+            or return;
+        print $sock $request;
+        wait_log($re, $n);
+        close $sock;
+    });
+}
+
+
+# Sends $signal to nginx's master process in the background: at once, or
+# when the error log has a line that matches $after (see wait_log).
 sub signal_master {
-    my ($signal, $delay) = @_;
+    my ($signal, $after) = @_;
 
-    my $root = $ENV{TEST_NGINX_SERVROOT} || 't/servroot';
-
-    in_background($delay, sub {
-        open my $fh, '<', "$root/logs/nginx.pid" or return;
+    in_background(0, sub {
+        return if defined $after && !wait_log($after, 1);
+        open my $fh, '<', servroot() . '/logs/nginx.pid' or return;
         my $pid = <$fh>;
         chomp $pid;
         kill $signal, $pid if $pid;
     });
+}
+
+
+# --- waiting for evidence, never for a time
+
+# The test server's root folder, as the harness set it up.
+sub servroot {
+    return $ENV{TEST_NGINX_SERVER_ROOT} || $ENV{TEST_NGINX_SERVROOT}
+           || 't/servroot';
+}
+
+
+# How long a wait for evidence may take before the premise is called
+# broken: long, since only a broken premise ever waits that long.
+sub patience {
+    return $ENV{TEST_NGINX_USE_VALGRIND} ? 120 : 20;
+}
+
+
+# Polls $cond until it is true: 1; or, after patience() seconds, fails a
+# test named for the premise that did not hold ("the pool was not full")
+# and says why: 0.
+sub wait_for {
+    my ($cond, $premise, $why) = @_;
+
+    my $deadline = time + patience();
+
+    while (1) {
+        return 1 if $cond->();
+        last if time > $deadline;
+        sleep 0.01;
+    }
+
+    Test::More::fail("premise: $premise");
+    Test::More::diag("$premise: " . (ref $why ? $why->() : $why));
+    return 0;
+}
+
+
+# The lines of the test server's error log that match $re.
+sub log_lines {
+    my ($re) = @_;
+
+    open my $fh, '<', servroot() . '/logs/error.log' or return ();
+    return grep { /$re/ } <$fh>;
+}
+
+
+# Waits until the error log has $n lines (1 if not given) that match $re;
+# 1, or 0 after failing the premise $premise (quietly without one: for
+# background children, whose failures the block's own checks show).
+sub wait_log {
+    my ($re, $n, $premise) = @_;
+
+    $n //= 1;
+
+    if (!defined $premise) {
+        my $deadline = time + patience();
+        while (log_lines($re) < $n) {
+            return 0 if time > $deadline;
+            sleep 0.01;
+        }
+        return 1;
+    }
+
+    return wait_for(sub { log_lines($re) >= $n }, $premise,
+                    sub { "the error log has " . log_lines($re) . " of $n"
+                          . " lines that match $re" });
+}
+
+
+# --- work long by construction
+
+# A render that outlasts any test: 2048x2048 at spp 1000000 is 4.2 * 10^12
+# samples, days of a CPU today and hours at a hundred times the speed. A
+# test ends it itself (its client leaves, a time limit, a shutdown); its
+# location needs `smallpt_max_spp 1000000;`.
+sub endless {
+    my ($location) = @_;
+    return "$location?spp=1000000&w=2048&h=2048";
+}
+
+
+# --- the gate (t/lib/gate.c, preloaded into nginx with Smallpt::Gate)
+#
+# With `env SMALLPT_GATE=$TEST_NGINX_SERVER_ROOT/gate;` in main_config, a
+# closed gate holds every render at its start (or its end): held, it is
+# neither finished nor answered, however fast the CPU.
+
+sub gate_dir {
+    return servroot() . '/gate';
+}
+
+
+# Closes the gate: renders that begin from now on are held.
+sub close_gate {
+    my $dir = gate_dir();
+
+    -d $dir or mkdir $dir or die "$dir: $!";
+    unlink "$dir/held";
+    open my $fh, '>', "$dir/closed" or die "$dir/closed: $!";
+    close $fh;
+}
+
+
+# Opens the gate: the held renders go on.
+sub open_gate {
+    unlink gate_dir() . '/closed';
+}
+
+
+# Opens the gate in the background once the error log has $n lines that
+# match $re: the block's own request has been answered, say.
+sub open_gate_when {
+    my ($re, $n) = @_;
+
+    in_background(0, sub {
+        wait_log($re, $n);
+        open_gate();
+    });
+}
+
+
+# How many pool threads are held at the gate now.
+sub held {
+    open my $fh, '<', gate_dir() . '/held' or return 0;
+    my @lines = <$fh>;
+    return scalar @lines;
+}
+
+
+# Waits until $n pool threads are held at the gate; 1, or 0 after failing
+# the premise $premise.
+sub wait_held {
+    my ($n, $premise) = @_;
+
+    return wait_for(sub { held() >= $n }, $premise,
+                    sub { held() . " of $n renders reached the gate"
+                          . " (is gate.so preloaded, SMALLPT_GATE set?)" });
+}
+
+
+# Fills a thread pool of $threads threads and a queue of $queue tasks
+# with renders of $uri (one task each: smallpt_render_threads 1), held at
+# the gate: then the pool is full, as a fact. The gate must be closed.
+sub fill_pool {
+    my ($uri, $threads, $queue) = @_;
+
+    # nginx's own debug line, whatever the location's error_log level
+    my $posted = qr/task #\d+ added to thread pool/;
+
+    # one at a time: a render posted before a thread took the one before
+    # would find the queue full
+    for my $i (1 .. $threads) {
+        get_in_background($uri, 1);
+        wait_held($i, "the pool was not full: render $i did not start")
+            or return 0;
+    }
+
+    for my $i (1 .. $queue) {
+        get_in_background($uri, 1);
+        wait_log($posted, $threads + $i,
+                 "the pool was not full: render $i was not queued")
+            or return 0;
+    }
+
+    return 1;
 }
 
 # --- metrics

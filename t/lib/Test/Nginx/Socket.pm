@@ -661,8 +661,13 @@ sub check_log_patterns ($$$$$$) {
 sub check_error_log ($$$$$) {
     my ($block, $res, $dry_run, $rep_idx, $need_array) = @_;
     my $name = $block->name;
-    my $lines = error_log_data();
     my $suffix = " (req $rep_idx)";
+
+    # what nginx logs after its answer (a worker's exit, a cancelled
+    # render's last line) is waited for, not slept for
+    wait_for_log_lines([grep { defined } _patterns($block->error_log // [])]);
+
+    my $lines = error_log_data();
 
     my $grep_pat = $block->grep_error_log;
     if (defined $grep_pat) {

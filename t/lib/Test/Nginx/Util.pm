@@ -94,6 +94,7 @@ our @EXPORT = qw(
     $FilterHttpConfig $NoNginxManager $RepeatEach add_block_preprocessor
     timeout worker_connections workers master_on master_off config_preamble
     repeat_each master_process_enabled log_level no_shuffle no_root_location
+    wait_for_log_lines
     html_dir server_root server_port server_port_for_client no_nginx_manager
     use_hup
 );
@@ -280,13 +281,38 @@ sub expand_env_in_text ($$$) {
 # Lines of error.log written since the last call (or the whole file with
 # check_accum_error_log()).
 sub error_log_data () {
-    sleep $TestNginxSleep * 3;    # let nginx finish logging (log phase etc.)
+    # the log phase runs after the answer is written: what a no_error_log
+    # check must not find may be a few milliseconds behind the answer
+    sleep $TestNginxSleep * 3;
     open my $in, '<', $ErrLogFile or return [];
     seek $in, $ErrLogFilePos, 0 if !$CheckAccumErrLog && $ErrLogFilePos > 0;
     my @lines = <$in>;
     $ErrLogFilePos = tell $in unless $CheckAccumErrLog;
     close $in;
     return \@lines;
+}
+
+# Waits until every pattern (a string or a Regexp) matches a line of the
+# error log written since the last check; gives up after a while (the
+# checks that follow then fail and show the log). A line expected after
+# the answer comes when nginx writes it, not after a fixed time.
+sub wait_for_log_lines ($) {
+    my $pats = shift;
+    return unless @$pats;
+
+    my $deadline = time + ($UseValgrind ? 120 : 10);
+    while (time < $deadline) {
+        open my $in, '<', $ErrLogFile or return;
+        seek $in, $ErrLogFilePos, 0 if !$CheckAccumErrLog && $ErrLogFilePos > 0;
+        my @lines = <$in>;
+        close $in;
+        my $missing = grep {
+            my $p = $_;
+            !grep { ref $p ? $_ =~ $p : index($_, $p) >= 0 } @lines;
+        } @$pats;
+        return unless $missing;
+        sleep 0.01;
+    }
 }
 
 sub error_log_tail ($) {
