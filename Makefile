@@ -292,12 +292,13 @@ deb-test: deb
 # the HTTP tests with nginx under valgrind's memcheck: slow renders get
 # long timeouts, timing tests and full-size renders are skipped; fair
 # scheduling, or the render threads starve nginx's event loop there
-valgrind-test: $(MODULE)
+valgrind-test: $(MODULE) $(GATE)
 	@scripts/need valgrind $(TEST_PKGS) $(METRICS_PKGS)
 	TEST_NGINX_USE_VALGRIND='--tool=memcheck --leak-check=full --fair-sched=yes' \
 	TEST_NGINX_TIMEOUT=120 \
 	TEST_NGINX_BINARY=$(NGINX_BIN) \
 	TEST_NGINX_LOAD_MODULES=$(abspath $(MODULE)) \
+	TEST_SMALLPT_GATE=$(abspath $(GATE)) \
 	    prove -I t/lib t/
 
 # an image sent as it renders, as a client sees it on the wire

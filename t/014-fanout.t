@@ -394,16 +394,15 @@ render time limit exceeded waiting for bands
     server {
         listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
         location / {
-            if ($arg_rows !~ "^0-") {
-                rewrite ^ /slow last;
-            }
             smallpt;
         }
-        # its headers and body at 60 bytes a second: about 3 s
-        location = /slow {
-            limit_rate 60;
-            return 200 "a band too short, slowly";
-        }
+    }
+    # the first band from nginx, the others from Smallpt::serve_when
+    # (volatile: subrequests share their parent's cached variables)
+    map $arg_rows $band_server {
+        volatile;
+        ~^0-     127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        default  127.0.0.1:$TEST_NGINX_RAND_PORT_2;
     }
 --- config
     location = /render {
@@ -413,8 +412,13 @@ render time limit exceeded waiting for bands
     }
     location = /band {
         internal;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/;
+        proxy_pass http://$band_server;
     }
+--- init
+# the other bands answer too short, once the client's headers have gone
+# with the first band's rows (nginx's debug line of them)
+Smallpt::serve_when(Smallpt::rand_port(2), qr/^Transfer-Encoding: chunked/,
+                    "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\ntoo short");
 --- request
 GET /render?spp=4&w=64&h=48&format=ppm
 --- ignore_response

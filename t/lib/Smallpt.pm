@@ -146,8 +146,9 @@ sub ppm_band {
 
 
 # Runs $code in a child process after $delay seconds; returns at once.
-# The child is stopped, if it still runs, before the next block begins
-# and when the test file ends: a block leaves no client behind.
+# The child is stopped, if it still runs, before the next block that
+# starts a server of its own, and when the test file ends: a block leaves
+# no client behind (a block that reuses the server keeps them).
 sub in_background {
     my ($delay, $code) = @_;
 
@@ -179,7 +180,9 @@ my $reaping;
 
 sub reap_at_block_end {
     return if $reaping++;
-    Test::Nginx::Util::add_block_preprocessor(sub { stop_background() });
+    Test::Nginx::Util::add_block_preprocessor(sub {
+        stop_background() if defined $_[0]->config;
+    });
     Test::Nginx::Util::add_cleanup_handler(sub { stop_background() });
 }
 
@@ -235,6 +238,68 @@ sub leave_when {
         wait_log($re, $n);
         close $sock;
     });
+}
+
+
+# A client in the background GETs $uri (HTTP/1.0) and closes its
+# connection once it has read the headers and more than $bytes bytes of
+# the body: the first rows of a streamed image, say.
+sub leave_after_body {
+    my ($uri, $bytes) = @_;
+
+    my $port = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
+
+    in_background(0, sub {
+        my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                         PeerPort => $port)
+            or return;
+        print $sock "GET $uri HTTP/1.0\r\nHost: localhost\r\n\r\n";
+
+        my $got = '';
+        while (sysread $sock, $got, 65536, length $got) {
+            my $end = index $got, "\r\n\r\n";
+            last if $end >= 0 && length($got) - $end - 4 > $bytes;
+        }
+        close $sock;
+    });
+}
+
+
+# A server of one's own on 127.0.0.1:$port, for the block's nginx to ask
+# (a band server that answers as nginx cannot): it takes each connection,
+# reads the request's head, waits until the error log has a line that
+# matches $re, then writes $response and closes. Listening before this
+# returns: nginx never finds the port closed.
+sub serve_when {
+    my ($port, $re, $response) = @_;
+
+    my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                       LocalPort => $port, Listen => 16,
+                                       ReuseAddr => 1)
+        or die "listen on $port: $!";
+
+    in_background(0, sub {
+        while (my $c = $listen->accept) {
+            my $head = '';
+            while ($head !~ /\r\n\r\n/) {
+                sysread($c, $head, 4096, length $head) or last;
+            }
+            wait_log($re);
+            print $c $response;
+            close $c;
+        }
+    });
+
+    close $listen;
+}
+
+
+# The port the harness chose for $TEST_NGINX_RAND_PORT_$n in this block.
+sub rand_port {
+    my ($n) = @_;
+    no warnings 'once';
+    return $Test::Nginx::Util::RandPorts->{"TEST_NGINX_RAND_PORT_$n"}
+        // die "no TEST_NGINX_RAND_PORT_$n in this block's configuration";
 }
 
 
