@@ -489,6 +489,9 @@ ngx_http_smallpt_timing(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx,
  * The module's own error answers: through error_page when the location
  * has one for the status (nginx's own test, as in
  * ngx_http_special_response_handler()), else one line of text/plain.
+ * Either way the request's body, if any, is read and thrown away first
+ * (or the connection is closed after the answer): on a keep-alive
+ * connection it would otherwise be parsed as the client's next request.
  */
 ngx_int_t
 ngx_http_smallpt_send_error(ngx_http_request_t *r, ngx_uint_t status,
@@ -497,6 +500,10 @@ ngx_http_smallpt_send_error(ngx_http_request_t *r, ngx_uint_t status,
     ngx_uint_t                 i;
     ngx_http_err_page_t       *err_page;
     ngx_http_core_loc_conf_t  *clcf;
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
