@@ -134,9 +134,17 @@ ngx_int_t ngx_http_smallpt_render(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
 ngx_int_t ngx_http_smallpt_schedule(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
+ngx_int_t ngx_http_smallpt_pool_room(ngx_http_smallpt_pool_t *pool,
+    ngx_int_t tasks);
+ngx_int_t ngx_http_smallpt_post_task(ngx_http_request_t *r,
+    ngx_http_smallpt_pool_t *pool, ngx_thread_task_t *task);
+void ngx_http_smallpt_task_begun(ngx_http_request_t *r,
+    ngx_http_smallpt_pool_t *pool);
 ngx_int_t ngx_http_smallpt_fanout(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
 ngx_int_t ngx_http_smallpt_fanout_init(ngx_conf_t *cf);
+void ngx_http_smallpt_fanout_tick(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx);
 ngx_uint_t ngx_http_smallpt_fanout_bands(ngx_http_smallpt_ctx_t *ctx);
 ngx_uint_t ngx_http_smallpt_fanout_retries(ngx_http_smallpt_ctx_t *ctx);
 ngx_msec_t ngx_http_smallpt_fanout_slowest(ngx_http_smallpt_ctx_t *ctx);

@@ -219,22 +219,31 @@ sub get_in_background {
 }
 
 
+# A connection to the test server on which $request went (the raw bytes;
+# "GET URI" for a plain HTTP/1.0 GET): read it, or close it to leave.
+sub send_request {
+    my ($request) = @_;
+
+    $request = "$request HTTP/1.0\r\nHost: localhost\r\n\r\n"
+        if $request =~ m{^GET \S+\z};
+
+    my $port = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                     PeerPort => $port)
+        or return undef;
+    print $sock $request;
+    return $sock;
+}
+
+
 # A client in the background connects, sends $request (the raw bytes;
 # "GET URI" for a plain HTTP/1.0 GET) and, once the error log has $n lines
 # (1 if not given) that match $re, closes its connection without reading.
 sub leave_when {
     my ($request, $re, $n) = @_;
 
-    $request = "$request HTTP/1.0\r\nHost: localhost\r\n\r\n"
-        if $request =~ m{^GET \S+\z};
-
-    my $port = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
-
     in_background(0, sub {
-        my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                         PeerPort => $port)
-            or return;
-        print $sock $request;
+        my $sock = send_request($request) or return;
         wait_log($re, $n);
         close $sock;
     });
@@ -267,11 +276,12 @@ sub leave_after_body {
 
 # A server of one's own on 127.0.0.1:$port, for the block's nginx to ask
 # (a band server that answers as nginx cannot): it takes each connection,
-# reads the request's head, waits until the error log has a line that
-# matches $re, then writes $response and closes. Listening before this
+# reads the request's head, waits until the error log has $n lines (1 if
+# not given) that match $re, then writes $response (or what the code ref
+# $response gives for the request's head) and closes. Listening before this
 # returns: nginx never finds the port closed.
 sub serve_when {
-    my ($port, $re, $response) = @_;
+    my ($port, $re, $response, $n) = @_;
 
     my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
                                        LocalPort => $port, Listen => 16,
@@ -284,13 +294,31 @@ sub serve_when {
             while ($head !~ /\r\n\r\n/) {
                 sysread($c, $head, 4096, length $head) or last;
             }
-            wait_log($re);
-            print $c $response;
+            wait_log($re, $n);
+            print $c ref $response ? $response->($head) : $response;
             close $c;
         }
     });
 
     close $listen;
+}
+
+
+# The answer a band server gives to the band request in $head, made of
+# a reference image ($name, e.g. "64x48_spp4.ppm", rendered at spp $spp):
+# its rows as raw RGB, the ETag the module gives them.
+sub band_answer {
+    my ($name, $spp, $head) = @_;
+
+    my ($w, $h) = $name =~ /^(\d+)x(\d+)_/;
+    my ($first, $last) = $head =~ /[?&]rows=(\d+)-(\d+)/
+        or return "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+    my $rows = substr ppm_to_rgb(reference($name)), $first * $w * 3,
+                      ($last - $first + 1) * $w * 3;
+
+    return "HTTP/1.1 200 OK\r\nContent-Length: " . length($rows) . "\r\n"
+           . 'ETag: "smallpt' . smallpt_version()
+           . "-${w}x$h-${spp}spp-rows$first-$last-rgb\"\r\n\r\n$rows";
 }
 
 
