@@ -668,6 +668,17 @@ ngx_http_smallpt_fanout_respond(ngx_http_request_t *r)
     if (ctx->streaming) {
         ctx->state = NGX_HTTP_SMALLPT_DONE;
 
+        if (fo->failed == NULL && !fo->timed_out && ctx->stream_done
+            && ctx->error == 0)
+        {
+            /* from the bands asked to the last one encoded */
+            ctx->encoded = 1;
+            ngx_http_smallpt_metrics_observe(r,
+                                             NGX_HTTP_SMALLPT_RENDER_SECONDS,
+                                             &ctx->started_at,
+                                             &ctx->finished_at);
+        }
+
         if (ngx_http_discard_request_body(r) != NGX_OK) {
             r->keepalive = 0;
         }

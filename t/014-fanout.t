@@ -481,3 +481,52 @@ smallpt_band_retries_total{location="bad"} 2
 smallpt_band_failures_total{location="good"} 0
 smallpt_band_failures_total{location="bad"} 1
 }]
+
+
+
+=== TEST 16: a fan-out's image is a render for the metrics and $smallpt_render_time
+--- http_config
+    log_format timed '$uri render=$smallpt_render_time';
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        location / {
+            smallpt;
+            smallpt_render_threads 1;
+        }
+    }
+--- config
+    location = /streamed {
+        smallpt;
+        smallpt_stream on;
+        smallpt_fanout /band bands=3;
+        access_log logs/error.log timed;
+    }
+    location = /buffered {
+        smallpt;
+        smallpt_fanout /band bands=3;
+        smallpt_metrics_name /streamed;
+        access_log logs/error.log timed;
+    }
+    location = /band {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/;
+    }
+    location = /metrics {
+        smallpt_metrics;
+    }
+--- init
+for my $uri ("/streamed", "/buffered") {
+    my ($status, $body) = Smallpt::get("$uri?spp=4&w=64&h=48&format=ppm");
+    $body eq Smallpt::reference("64x48_spp4.ppm")
+        or Test::More::fail("premise: $uri did not answer the image ($status)");
+}
+--- request
+GET /metrics
+--- response_body_filters eval
+Smallpt::metrics_lines('smallpt_render_seconds_count{location="/streamed"}',
+                       'smallpt_requests_total{location="/streamed",outcome="ok"}')
+--- response_body
+smallpt_requests_total{location="/streamed",outcome="ok"} 2
+smallpt_render_seconds_count{location="/streamed"} 2
+--- error_log eval
+[qr{^/streamed render=\d+\.\d{3}$}, qr{^/buffered render=\d+\.\d{3}$}]
