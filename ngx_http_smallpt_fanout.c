@@ -213,7 +213,7 @@ ngx_http_smallpt_band_ask(ngx_http_request_t *r, ngx_http_smallpt_band_t *band)
     ngx_str_t                     args;
     smallpt_query                *q;
     ngx_http_request_t           *sr;
-    ngx_http_smallpt_ctx_t       *ctx, *bctx;
+    ngx_http_smallpt_ctx_t       *ctx;
     ngx_http_post_subrequest_t   *ps;
     ngx_http_smallpt_loc_conf_t  *slcf;
 
@@ -232,9 +232,12 @@ ngx_http_smallpt_band_ask(ngx_http_request_t *r, ngx_http_smallpt_band_t *band)
                            band->last_row)
                - args.data;
 
+    /*
+     * the post-subrequest handler marks the subrequest as this band's for
+     * the filters: unlike a module context, internal redirects keep it
+     */
     ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
-    bctx = ngx_pcalloc(r->pool, sizeof(ngx_http_smallpt_ctx_t));
-    if (ps == NULL || bctx == NULL) {
+    if (ps == NULL) {
         return NGX_ERROR;
     }
 
@@ -262,10 +265,6 @@ ngx_http_smallpt_band_ask(ngx_http_request_t *r, ngx_http_smallpt_band_t *band)
     {
         return NGX_ERROR;
     }
-
-    bctx->request = sr;
-    bctx->band = band;
-    ngx_http_set_ctx(sr, bctx, ngx_http_smallpt_module);
 
     ngx_http_smallpt_metrics_band(r, SMALLPT_BAND_SENT);
 
@@ -807,21 +806,50 @@ ngx_http_smallpt_fanout_cleanup(void *data)
 }
 
 
+/*
+ * The band r is a try of, if r is a band's subrequest: its post-subrequest
+ * handler says so, whatever location the band location's answer took it to
+ * (X-Accel-Redirect, error_page) or whatever module rendered it there.
+ */
+ngx_http_smallpt_band_t *
+ngx_http_smallpt_band_of(ngx_http_request_t *r)
+{
+    if (r->post_subrequest != NULL
+        && r->post_subrequest->handler == ngx_http_smallpt_band_done)
+    {
+        return r->post_subrequest->data;
+    }
+
+    return NULL;
+}
+
+
+/* 1 if r is a band's subrequest or a subrequest of one: it fans out not. */
+ngx_uint_t
+ngx_http_smallpt_in_band(ngx_http_request_t *r)
+{
+    for ( /* void */ ; r != NULL; r = r->parent) {
+        if (ngx_http_smallpt_band_of(r) != NULL) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /* A band's answer, before its bytes: is it the band asked for? */
 static ngx_int_t
 ngx_http_smallpt_band_header_filter(ngx_http_request_t *r)
 {
     ngx_table_elt_t          *etag;
-    ngx_http_smallpt_ctx_t   *ctx;
     ngx_http_smallpt_band_t  *band;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_smallpt_module);
+    band = ngx_http_smallpt_band_of(r);
 
-    if (ctx == NULL || ctx->band == NULL) {
+    if (band == NULL) {
         return ngx_http_next_header_filter(r);
     }
-
-    band = ctx->band;
 
     if (band->sr != r) {
         /* a try given up on: its answer goes nowhere */
@@ -863,16 +891,13 @@ ngx_http_smallpt_band_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     size_t                    len, room;
     u_char                   *to;
     ngx_chain_t              *cl;
-    ngx_http_smallpt_ctx_t   *ctx;
     ngx_http_smallpt_band_t  *band;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_smallpt_module);
+    band = ngx_http_smallpt_band_of(r);
 
-    if (ctx == NULL || ctx->band == NULL) {
+    if (band == NULL) {
         return ngx_http_next_body_filter(r, in);
     }
-
-    band = ctx->band;
 
     for (cl = in; cl != NULL; cl = cl->next) {
 

@@ -330,6 +330,18 @@ ngx_http_smallpt_handler(ngx_http_request_t *r)
 
         /* a band is always rendered here: a front never asks itself */
         if (slcf->fanout_uri.len && !ctx->query.band) {
+
+            if (ngx_http_smallpt_in_band(r)) {
+                /* a band location's answer led here: no storm of bands */
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                              "smallpt: a band request came to a location "
+                              "that fans out, refused: fan-out does not "
+                              "nest (does the band location follow the "
+                              "band server's X-Accel-Redirect?)");
+                ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_FAILED);
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
             return ngx_http_smallpt_fanout(r, ctx);
         }
 
@@ -719,7 +731,7 @@ ngx_http_smallpt_variable(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_smallpt_module);
-    if (ctx == NULL || ctx->band != NULL) {
+    if (ctx == NULL) {
         v->not_found = 1;
         return NGX_OK;
     }
@@ -1163,9 +1175,10 @@ ngx_http_smallpt_fanout_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_smallpt_loc_conf_t *slcf = conf;
 
-    ngx_int_t    n;
-    ngx_str_t   *value;
-    ngx_uint_t   i;
+    ngx_int_t                  n;
+    ngx_str_t                 *value;
+    ngx_uint_t                 i;
+    ngx_http_core_loc_conf_t  *clcf;
 
     if (slcf->fanout_uri.len) {
         return "is duplicate";
@@ -1177,6 +1190,18 @@ ngx_http_smallpt_fanout_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "smallpt: invalid URI \"%V\" in "
                            "\"smallpt_fanout\": it must start with \"/\"",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->exact_match && clcf->name.len == value[1].len
+        && ngx_strncmp(clcf->name.data, value[1].data, value[1].len) == 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "smallpt: \"smallpt_fanout %V\" names its own "
+                           "location: its bands would fan out again",
                            &value[1]);
         return NGX_CONF_ERROR;
     }

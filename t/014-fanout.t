@@ -530,3 +530,182 @@ smallpt_requests_total{location="/streamed",outcome="ok"} 2
 smallpt_render_seconds_count{location="/streamed"} 2
 --- error_log eval
 [qr{^/streamed render=\d+\.\d{3}$}, qr{^/buffered render=\d+\.\d{3}$}]
+
+
+
+=== TEST 17: a band server that redirects (X-Accel-Redirect): 502 once, the connection goes on
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        location / {
+            add_header X-Accel-Redirect /elsewhere;
+            return 200 "a redirect\n";
+        }
+    }
+--- config
+    location = /render {
+        smallpt;
+        smallpt_fanout /band bands=2 retries=1;
+    }
+    location = /band {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/;
+    }
+    location = /elsewhere {
+        return 200 "not a band\n";
+    }
+    location = /after {
+        return 200 "after\n";
+    }
+--- pipelined_requests eval
+["GET /render?spp=4&w=8&h=6", "GET /after"]
+--- error_code eval
+[502, 200]
+--- response_body eval
+["a band of the image could not be rendered\n", "after\n"]
+--- no_error_log
+[alert]
+--- timeout: 5
+
+
+
+=== TEST 18: a band server that redirects to the fan-out location: no fan-out from a band
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        location / {
+            add_header X-Accel-Redirect "/render?spp=4&w=32&h=24";
+            return 200 "a redirect\n";
+        }
+    }
+--- config
+    location = /render {
+        smallpt;
+        smallpt_fanout /band bands=4 retries=0;
+    }
+    location = /band {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/;
+    }
+    location = /metrics {
+        smallpt_metrics;
+    }
+--- request eval
+["GET /render?spp=4&w=32&h=24", "GET /metrics"]
+--- error_code eval
+[502, 200]
+--- response_body_filters eval
+[[], [Smallpt::metrics_lines('smallpt_band_requests_total')]]
+--- response_body eval
+["a band of the image could not be rendered\n",
+ "smallpt_band_requests_total{location=\"/render\"} 4\n"]
+--- no_error_log
+[alert]
+--- timeout: 5
+
+
+
+=== TEST 19: the band location renders itself (internal; smallpt;): the image
+--- config
+    location = /render {
+        smallpt;
+        smallpt_fanout /band bands=3;
+    }
+    location = /band {
+        internal;
+        smallpt;
+    }
+--- pipelined_requests eval
+["GET /render?spp=4&w=64&h=48&format=ppm", "GET /render?spp=4&w=64&h=48&format=ppm"]
+--- error_code eval
+[200, 200]
+--- response_body eval
+[Smallpt::reference("64x48_spp4.ppm"), Smallpt::reference("64x48_spp4.ppm")]
+--- no_error_log
+[alert]
+[error]
+--- timeout: 5
+
+
+
+=== TEST 20: the band location's error_page: the band failed all the same, 502 once
+--- config
+    location = /render {
+        smallpt;
+        smallpt_stream on;
+        smallpt_fanout /band bands=3 retries=0;
+    }
+    location = /band {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/;
+        error_page 502 = @here;
+    }
+    location @here {
+        smallpt;
+    }
+    location = /after {
+        return 200 "after\n";
+    }
+--- pipelined_requests eval
+["GET /render?spp=4&w=64&h=48&format=ppm", "GET /after"]
+--- error_code eval
+[502, 200]
+--- response_body eval
+["a band of the image could not be rendered\n", "after\n"]
+--- no_error_log
+[alert]
+--- timeout: 5
+
+
+
+=== TEST 21: a fan-out location that is its own band location: refused by nginx -t
+--- config
+    location = /render {
+        smallpt;
+        smallpt_fanout /render;
+    }
+--- request
+GET /render
+--- must_die
+--- error_log
+smallpt: "smallpt_fanout /render" names its own location: its bands would fan out again
+
+
+
+=== TEST 22: twenty fan-outs whose band server redirects: no descriptor left behind
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        location / {
+            add_header X-Accel-Redirect /elsewhere;
+            return 200 "a redirect\n";
+        }
+    }
+--- config
+    location = /render {
+        smallpt;
+        smallpt_fanout /band bands=2 retries=1;
+    }
+    location = /band {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/;
+    }
+    location = /elsewhere {
+        return 200 "not a band\n";
+    }
+--- init
+# nginx runs as one process here: its descriptors, before and after
+my $pid = Test::Nginx::Util::get_pid_from_pidfile('');
+my $fds = sub { my @fd = glob "/proc/$pid/fd/*"; scalar @fd };
+my $before = $fds->();
+Smallpt::fire(4, ("GET /render?spp=4&w=8&h=6") x 20);
+$main::fired = $Smallpt::fired{failed} // 0;
+$main::left = $fds->() - $before;
+--- request
+GET /elsewhere
+--- response_body_filters eval
+sub { "502s $main::fired, descriptors left $main::left\n" }
+--- response_body
+502s 20, descriptors left 0
+--- no_error_log
+[alert]

@@ -660,8 +660,9 @@ sub server_timings {
 # closes its connection if no answer came within SECONDS. Returns and keeps
 # in %fired the outcomes seen, as the module names them: a GET's 200 is
 # "ok", a HEAD's "head", 304 "not_modified", 400 and 405 "bad_request",
-# 503 with Retry-After "refused", 503 without "timed_out", a connection
-# closed first "cancelled"; "other" is anything else.
+# 503 with Retry-After "refused", 503 without and 504 "timed_out", 500 and
+# 502 "failed", a connection closed first "cancelled"; "other" is anything
+# else (no answer within patience() seconds too).
 sub fire {
     my ($concurrency, @requests) = @_;
 
@@ -727,8 +728,12 @@ sub fire_one {
         return 'cancelled';
     }
 
-    local $/;
-    my $response = <$sock> // '';
+    # a server that never answers gives 'other', not a test that hangs
+    my ($response, $deadline) = ('', time + patience());
+    my $select = IO::Select->new($sock);
+    while (time < $deadline && $select->can_read($deadline - time)) {
+        sysread($sock, $response, 65536, length $response) or last;
+    }
     close $sock;
 
     my ($status) = $response =~ m{^HTTP/1\.\d (\d{3})};
@@ -739,6 +744,8 @@ sub fire_one {
     if ($status eq '503') {
         return $response =~ /^Retry-After: \d+\r$/mi ? 'refused' : 'timed_out';
     }
+    return 'timed_out' if $status eq '504';
+    return 'failed' if $status eq '500' || $status eq '502';
     return 'other';
 }
 
