@@ -4,12 +4,13 @@
 # second argument (failalloc.so, see t/lib/failalloc.c), a render whose
 # threads run out of memory.
 #
-#   tracer/tests/cli.sh build/smallpt [build/failalloc.so]
+#   cli/tests/cli.sh build/smallpt [build/failalloc.so]
 
 set -u
 
 smallpt=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-data=$(cd "$(dirname "$0")/data" && pwd)
+# smallpt.cpp's own images and their SHA-256: the tracer's reference data
+data=$(cd "$(dirname "$0")/../../tracer/tests/data" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failed=0
