@@ -9,6 +9,7 @@
 #define _POSIX_C_SOURCE  200809L
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -61,6 +62,19 @@ int
 smallpt_effective_spp(int spp)
 {
     return spp / 4 * 4;
+}
+
+
+size_t
+smallpt_rgb_size(int width, int rows)
+{
+    if (width < 1 || rows < 1 || (size_t) width > SIZE_MAX / 3
+        || (size_t) rows > SIZE_MAX / 3 / (size_t) width)
+    {
+        return 0;
+    }
+
+    return (size_t) width * (size_t) rows * 3;
 }
 
 

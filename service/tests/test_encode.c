@@ -7,7 +7,7 @@
 
 #include <png.h>
 
-#include "smallpt.h"
+#include "smallpt_encode.h"
 #include "../../tracer/tests/check.h"
 
 

@@ -9,7 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../smallpt.h"
+#include "smallpt.h"
+#include "smallpt_encode.h"
 #include "check.h"
 
 

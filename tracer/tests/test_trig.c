@@ -14,8 +14,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "../smallpt.h"
-#include "../smallpt_trace.h"
+#include "smallpt.h"
+#include "smallpt_trace.h"
 #include "check.h"
 #include "trig_compare.h"
 

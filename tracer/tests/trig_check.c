@@ -18,8 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../smallpt.h"
-#include "../smallpt_trace.h"
+#include "smallpt.h"
+#include "smallpt_trace.h"
 #include "trig_compare.h"
 
 
