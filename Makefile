@@ -28,20 +28,25 @@
 # release tarball or a git checkout): then that nginx is built in build/ and
 # the tests run with it.
 
-# ISA=scalar|avx2|avx512 builds (in build-ISA/) a tracer and module whose
-# "auto" is that instruction set, so that every test runs on that path
+# ISA=scalar|avx2|avx512 (any NAME of a tracer/trace_NAME.c) builds (in
+# build-ISA/) a tracer and module whose "auto" is that instruction set, so
+# that every test runs on that path
 ISA          ?=
 BUILD        := build$(if $(ISA),-$(ISA))
-ISA_FLAG     := $(if $(ISA),-DSMALLPT_ISA_FORCE=SMALLPT_ISA_$(shell \
-                    echo $(ISA) | tr a-z A-Z))
+ISA_FLAG     := $(if $(ISA),-DSMALLPT_ISA_FORCE=$(ISA))
 NGINX_SRC    ?= /usr/share/nginx/src
 CC           ?= cc
 CFLAGS       ?= -O2 -g
 CPPFLAGS     ?=
 LDFLAGS      ?=
 
-# LIB_SRCS, LIB_HDRS, CLI_SRCS, UNIT_NAMES...: the folders' files
+# LIB_SRCS, LIB_HDRS, CLI_SRCS, UNIT_NAMES, ISAS...: the folders' files
 include mk/sources.mk
+
+ifneq ($(ISA),$(filter $(ISA),$(ISAS)))
+  $(error ISA=$(ISA): no tracer/trace_$(ISA).c; the instruction sets are \
+          $(ISAS))
+endif
 
 # every C file of the library, the program and the tests, after CFLAGS.
 # The tracer's files forbid contraction into FMA themselves (see

@@ -5,7 +5,7 @@
 # here (keep it one line); scripts/exact-test globs the same folders.
 #
 #   tracer/    the path tracer: smallpt.cpp in C99, one file per
-#              instruction set, jobs and threads
+#              instruction set, the table of them (isa.c), jobs and threads
 #   service/   what the service needs besides nginx: query strings, ETag,
 #              Content-Disposition, the Prometheus text, the PNG/PPM/RGB
 #              encoders, the CPU count
@@ -20,6 +20,9 @@ LIB_HDRS    := $(wildcard $(LIB_DIRS:=/*.h))
 LIB_INCS    := $(LIB_DIRS:%=-I%)
 
 CLI_SRCS    := $(wildcard cli/*.c)
+
+# the instruction sets, a file tracer/trace_NAME.c each (tracer/isa.c)
+ISAS        := $(patsubst tracer/trace_%.c,%,$(wildcard tracer/trace_*.c))
 
 UNIT_SRCS   := $(wildcard $(LIB_DIRS:=/tests/test_*.c))
 UNIT_NAMES  := $(notdir $(UNIT_SRCS:.c=))

@@ -53,12 +53,14 @@ enum {
 };
 
 
-/* Instruction sets a render can use; each gives the same image. */
+/*
+ * Instruction sets a render can use; each gives the same image. 0 is
+ * "auto", the best this CPU runs; the others are numbered 1 to
+ * smallpt_isa_count() in the order of tracer/isa.c's table, 1 the portable
+ * C ("scalar"), and known by name: "scalar", "avx2", "avx512".
+ */
 enum {
-    SMALLPT_ISA_AUTO = 0,   /* the best this CPU runs */
-    SMALLPT_ISA_SCALAR,     /* portable C */
-    SMALLPT_ISA_AVX2,       /* x86-64 AVX2 and FMA: eight lanes at once */
-    SMALLPT_ISA_AVX512      /* x86-64 AVX-512F: eight lanes at once */
+    SMALLPT_ISA_AUTO = 0
 };
 
 
@@ -68,13 +70,19 @@ const char *smallpt_strerror(int status);
 /* The samples per pixel smallpt.cpp really takes for spp: 4 * (spp / 4). */
 int smallpt_effective_spp(int spp);
 
+/* How many instruction sets this build knows, whether this CPU runs them. */
+int smallpt_isa_count(void);
+
 /* 1 if this build and this CPU can run the instruction set isa, else 0. */
 int smallpt_isa_supported(int isa);
 
-/* The instruction set auto chooses here: AVX-512, AVX2 or scalar. */
+/*
+ * The instruction set auto chooses here: the one this CPU runs besides the
+ * portable C, or of several the fastest, timed once; else scalar.
+ */
 int smallpt_isa_best(void);
 
-/* "auto", "scalar", "avx2" or "avx512"; and back (-1: unknown name). */
+/* "auto", "scalar", "avx2"...; and back (-1: unknown name). */
 const char *smallpt_isa_name(int isa);
 int smallpt_isa_parse(const char *name);
 
