@@ -7,8 +7,9 @@
  *
  * The library has no mutable global state. A render is described by a
  * smallpt_job; any number of threads may call smallpt_job_run() on the same
- * job at once: each claims rows (and traces 16 of them together) until none
- * is left or the job is cancelled. A job may cover only a band of the
+ * job at once: each claims rows (and traces up to 64 of them together, one
+ * path a row: LANES in smallpt_trace.h) until none is left or the job is
+ * cancelled. A job may cover only a band of the
  * image's rows: its bytes are those rows of the whole image.
  */
 

@@ -12,8 +12,11 @@
  *   vm, their comparison masks: vm_and, vm_or, vm_andnot(a, b) (a and not
  *       b), vm_bits (a bit per lane, lane 0 lowest) and vm_from_bits;
  *   vi, vectors of 64-bit integers: vi_load, vi_store, vi_set, vi_select,
- *       vi_eq, vd_lookup(table, i) (table[i], i from 0 to 15), and
- *       vi_rand48_next, vi_rand48_value: erand48() on each lane's state.
+ *       vi_eq, vd_lookup(table, i) (table[i], i from 0 to 15), vi_add,
+ *       vi_and, vi_or, vi_shl32 and vi_shr32 (each lane shifted by 32
+ *       bits), vi_mul32 (the product of each lane's low 32 bits, 64 bits
+ *       wide) and vd_from_vi (each lane's bits as a double): what
+ *       vi_rand48() here needs for erand48() on each lane's state.
  *
  * A file whose target has FMA defines VD_FMA, vd_fma(a, b, c) (a * b + c
  * rounded once) and vi_from_vd (the bits of each lane): the sines and
@@ -210,13 +213,6 @@ vv_make(vd x, vd y, vd z)
     v.y = y;
     v.z = z;
     return v;
-}
-
-
-static inline vvec
-vv_set(vec a)
-{
-    return vv_make(vd_set(a.x), vd_set(a.y), vd_set(a.z));
 }
 
 
