@@ -4,6 +4,7 @@
 #
 #   make sanitize            build into build/sanitize/, run every unit
 #                            test and cli/tests/cli.sh with that smallpt
+#                            (several 1024x768 renders: a few minutes)
 #   make sanitize SANITIZE_CC=clang
 #
 # Any sanitizer report ends the program with an error (-fno-sanitize-recover),
