@@ -12,7 +12,7 @@
 #   make prometheus-test  Prometheus scrapes nginx; the counts read back
 #   make metrics-load-test  the metrics exact under load, 2 workers, reloads
 #   make bench-bands the band times behind the fan-out latency model
-#   make sanitize    the tracer's tests under ASan and UBSan
+#   make sanitize    the unit tests and smallpt under ASan and UBSan
 #   make valgrind-test  the HTTP tests with nginx under valgrind
 #   make docker      the container image, tagged smallpt (needs Docker)
 #   make docker-test build it as smallpt:test, run it, test it over HTTP,
