@@ -35,7 +35,8 @@ static const smallpt_isa_impl *const  isas[] = {
     &smallpt_isa_avx512
 };
 
-#define NISAS  ((int) (sizeof(isas) / sizeof(isas[0])))
+#define NISAS     ((int) (sizeof(isas) / sizeof(isas[0])))
+#define PORTABLE  1     /* isas[0]: the portable C */
 
 
 #if defined(SMALLPT_ISA_FORCE)
@@ -152,12 +153,12 @@ isa_measure(void)
 
     isa_measured = 0;
 
-    for (isa = 2; isa <= NISAS; isa++) {
+    for (isa = PORTABLE + 1; isa <= NISAS; isa++) {
         best[isa] = -1;
     }
 
     for (i = 0; i < 3; i++) {
-        for (isa = 2; isa <= NISAS; isa++) {
+        for (isa = PORTABLE + 1; isa <= NISAS; isa++) {
             if (smallpt_isa_supported(isa)) {
                 t = isa_trial(isas[isa - 1]);
                 best[isa] = best[isa] < 0 || (t >= 0 && t < best[isa])
@@ -166,7 +167,7 @@ isa_measure(void)
         }
     }
 
-    for (isa = 2; isa <= NISAS; isa++) {
+    for (isa = PORTABLE + 1; isa <= NISAS; isa++) {
         if (smallpt_isa_supported(isa)
             && (isa_measured == 0
                 || (best[isa] >= 0
@@ -196,9 +197,9 @@ smallpt_isa_best(void)
 #endif
 
     n = 0;
-    last = 1;
+    last = PORTABLE;
 
-    for (isa = 2; isa <= NISAS; isa++) {
+    for (isa = PORTABLE + 1; isa <= NISAS; isa++) {
         if (smallpt_isa_supported(isa)) {
             n++;
             last = isa;
