@@ -22,6 +22,8 @@
 #include <ngx_thread_pool.h>
 
 #include "smallpt.h"
+#include "smallpt_cpus.h"
+#include "smallpt_encode.h"
 #include "smallpt_request.h"
 #include "ngx_http_smallpt_metrics.h"
 
