@@ -2,9 +2,10 @@
 /*
  * ngx_http_smallpt_module: renders Kevin Beason's smallpt scene in an nginx
  * thread pool and answers with the image (PNG, the PPM smallpt.cpp writes,
- * or raw RGB). The renderer, the encoders and the parsing of the query
- * string live in tracer/; these files are the glue: this one parses,
- * checks preconditions and responds, ngx_http_smallpt_render.c schedules.
+ * or raw RGB). The renderer lives in tracer/, the encoders and the parsing
+ * of the query string in service/; these files are the glue: this one
+ * parses, checks preconditions and responds, ngx_http_smallpt_render.c
+ * schedules.
  */
 
 
