@@ -117,6 +117,7 @@ MODULE_COPY  := $(BUILD)/ngx_http_smallpt_module.so
 .PHONY: all tracer module run test check unit cli-test http-test \
         harness-test config-test readme-test s-yaml-test exact-test \
         cluster stream-test bench bench-fanout bench-stream bench-bands \
+        bench-slow-readers \
         trig-check \
         load-test valgrind-test docker docker-test deps clean nginx-src \
         man-test version-test deb deb-test \
@@ -332,6 +333,13 @@ cluster: $(MODULE)
 bench-stream: $(MODULE)
 	@scripts/need curl
 	scripts/bench-stream $(NGINX_BIN) $(MODULE)
+
+# what clients that never read cost a worker, with and without
+# smallpt_max_unsent (README, "Memory and limits")
+bench-slow-readers: $(MODULE)
+	@scripts/need curl perl
+	scripts/bench-slow-readers $(NGINX_BIN) $(MODULE)
+	scripts/bench-slow-readers $(NGINX_BIN) $(MODULE) 0
 
 # fan-out's cost against a local render, and how even its bands are
 bench-fanout: $(MODULE)

@@ -109,6 +109,10 @@ ngx_http_smallpt_fanout(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_smallpt_module);
     q = &ctx->query;
 
+    if (ngx_http_smallpt_unsent_full(r)) {
+        return ngx_http_smallpt_refuse(r);
+    }
+
     fo = ngx_pcalloc(r->pool, sizeof(ngx_http_smallpt_fanout_t));
     if (fo == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -676,7 +680,11 @@ ngx_http_smallpt_fanout_respond(ngx_http_request_t *r)
                                              NGX_HTTP_SMALLPT_RENDER_SECONDS,
                                              &ctx->started_at,
                                              &ctx->finished_at);
+            ngx_http_smallpt_hold_output(r, ctx);
         }
+
+        /* every row is encoded, or none will be: the pixels go now */
+        ngx_pfree(r->pool, ctx->job.rgb);
 
         if (ngx_http_discard_request_body(r) != NGX_OK) {
             r->keepalive = 0;

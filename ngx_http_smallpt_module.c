@@ -42,6 +42,7 @@ static ngx_int_t ngx_http_smallpt_value(ngx_http_variable_value_t *v,
 static ngx_int_t ngx_http_smallpt_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_smallpt_init(ngx_conf_t *cf);
 static void *ngx_http_smallpt_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_smallpt_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_smallpt_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_smallpt_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -176,6 +177,13 @@ static ngx_command_t  ngx_http_smallpt_commands[] = {
       offsetof(ngx_http_smallpt_loc_conf_t, stream),
       NULL },
 
+    { ngx_string("smallpt_max_unsent"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_smallpt_main_conf_t, max_unsent),
+      NULL },
+
     { ngx_string("smallpt_retry_after"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
@@ -192,7 +200,7 @@ static ngx_http_module_t  ngx_http_smallpt_module_ctx = {
     ngx_http_smallpt_init,                 /* postconfiguration */
 
     ngx_http_smallpt_create_main_conf,     /* create main configuration */
-    NULL,                                  /* init main configuration */
+    ngx_http_smallpt_init_main_conf,       /* init main configuration */
 
     NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */
@@ -897,7 +905,20 @@ ngx_http_smallpt_create_main_conf(ngx_conf_t *cf)
     /* what "auto" means, read once for the whole configuration */
     smcf->cpus = smallpt_cpus();
 
+    smcf->max_unsent = NGX_CONF_UNSET_SIZE;
+
     return smcf;
+}
+
+
+static char *
+ngx_http_smallpt_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_smallpt_main_conf_t *smcf = conf;
+
+    ngx_conf_init_size_value(smcf->max_unsent, 32 * 1024 * 1024);
+
+    return NGX_CONF_OK;
 }
 
 

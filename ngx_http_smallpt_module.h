@@ -44,6 +44,8 @@ typedef struct {
 typedef struct {
     ngx_array_t                pools;       /* ngx_http_smallpt_pool_t * */
     ngx_int_t                  cpus;        /* smallpt_cpus(), read once */
+    size_t                     max_unsent;  /* smallpt_max_unsent; 0: none */
+    size_t                     unsent;      /* this worker's, held now */
 } ngx_http_smallpt_main_conf_t;
 
 
@@ -113,6 +115,10 @@ typedef struct {
     struct timespec            started_at;
     struct timespec            finished_at;
 
+    /* the encoded image's memory, counted while it waits for the client */
+    size_t                     held;
+    ngx_http_smallpt_main_conf_t *held_by;
+
     /* sent as it renders: ngx_http_smallpt_stream.c */
     smallpt_encoder           *encoder;
     unsigned char             *row_done;
@@ -172,6 +178,9 @@ void ngx_http_smallpt_stream_rows(void *data, int first_row, int rows);
 ngx_int_t ngx_http_smallpt_image(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
 void ngx_http_smallpt_watch_client(ngx_http_request_t *r);
+ngx_int_t ngx_http_smallpt_unsent_full(ngx_http_request_t *r);
+void ngx_http_smallpt_hold_output(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx);
 ngx_int_t ngx_http_smallpt_cleanups(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx, ngx_http_cleanup_pt terminated);
 void ngx_http_smallpt_stream_stop(ngx_http_smallpt_ctx_t *ctx);

@@ -182,6 +182,61 @@ ngx_http_smallpt_image(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
 
 
 /*
+ * A finished image is kept until its client has read it, however slowly;
+ * its pool thread is free for the next render by then. So the images that
+ * wait for their clients are counted, per worker, and while they hold
+ * smallpt_max_unsent bytes no render starts (503 with Retry-After, and one
+ * line): their memory is bounded by the configuration, not by how many
+ * clients read slowly. 1 if refused so (the answer is under way).
+ */
+ngx_int_t
+ngx_http_smallpt_unsent_full(ngx_http_request_t *r)
+{
+    ngx_http_smallpt_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_smallpt_module);
+
+    if (smcf->max_unsent == 0 || smcf->unsent < smcf->max_unsent) {
+        return 0;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "smallpt: %uz bytes of images wait for their clients "
+                  "(smallpt_max_unsent %uz), render refused", smcf->unsent,
+                  smcf->max_unsent);
+
+    return 1;
+}
+
+
+/*
+ * The image is encoded: its memory now waits for the client, counted
+ * until the request frees it (ngx_http_smallpt_free_output()). A streamed
+ * image counts the bytes it filled of what it reserved.
+ */
+void
+ngx_http_smallpt_hold_output(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx)
+{
+    ngx_http_smallpt_main_conf_t  *smcf;
+
+    if (ctx->held != 0 || ctx->out.data == NULL) {
+        return;
+    }
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_smallpt_module);
+
+    ctx->held = ctx->streaming ? ctx->out.len : ctx->out.cap;
+    ctx->held_by = smcf;
+    smcf->unsent += ctx->held;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "smallpt: %uz bytes of the image wait for the client, "
+                   "%uz in all", ctx->held, smcf->unsent);
+}
+
+
+/*
  * What a render leaves to clean: the encoder and its output, malloc()ed,
  * with the request's pool; and `terminated`, run if the request ends
  * early (client gone, shutdown).
@@ -284,6 +339,10 @@ ngx_http_smallpt_post(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
 
     if (ctx->encode_only) {
         goto post;
+    }
+
+    if (ngx_http_smallpt_unsent_full(r)) {
+        return ngx_http_smallpt_refuse(r);
     }
 
     if (ngx_http_smallpt_image(r, ctx) != NGX_OK) {
@@ -579,6 +638,7 @@ ngx_http_smallpt_task_done(ngx_event_t *ev)
     if (ctx->encoded) {
         ngx_http_smallpt_metrics_observe(r, NGX_HTTP_SMALLPT_RENDER_SECONDS,
                                          &ctx->started_at, &ctx->finished_at);
+        ngx_http_smallpt_hold_output(r, ctx);
     }
 
     /* the pixels are encoded now, or not needed: free them early */
@@ -662,6 +722,16 @@ static void
 ngx_http_smallpt_free_output(void *data)
 {
     ngx_http_smallpt_ctx_t  *ctx = data;
+
+    if (ctx->held != 0) {
+        ctx->held_by->unsent -= ctx->held;
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
+                       "smallpt: %uz bytes of an image freed, %uz in all",
+                       ctx->held, ctx->held_by->unsent);
+
+        ctx->held = 0;
+    }
 
     smallpt_buf_free(&ctx->out);
 

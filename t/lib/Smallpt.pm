@@ -13,6 +13,7 @@ use Digest::SHA qw(sha256_hex);
 use File::Temp qw(tempfile);
 use IO::Select;
 use IO::Socket::INET;
+use Socket ();
 use POSIX qw(_exit);
 use Time::HiRes qw(sleep time);
 
@@ -328,6 +329,33 @@ sub rand_port {
     no warnings 'once';
     return $Test::Nginx::Util::RandPorts->{"TEST_NGINX_RAND_PORT_$n"}
         // die "no TEST_NGINX_RAND_PORT_$n in this block's configuration";
+}
+
+
+# Clients that never read: each connects to 127.0.0.1:$port with a small
+# receive buffer, asks for $uri and keeps the connection, unread, in
+# @Smallpt::slow until drop_slow() closes them all.
+our @slow;
+
+sub slow_clients {
+    my ($port, $uri, $n) = @_;
+
+    for (1 .. $n) {
+        my $sock = IO::Socket::INET->new(Proto => 'tcp') or die "socket: $!";
+        # before connect: the window the kernel offers is set then
+        setsockopt($sock, Socket::SOL_SOCKET(), Socket::SO_RCVBUF(), 4096)
+            or die "SO_RCVBUF: $!";
+        $sock->connect(Socket::pack_sockaddr_in($port,
+                                                Socket::inet_aton('127.0.0.1')))
+            or die "connect to $port: $!";
+        print $sock "GET $uri HTTP/1.1\r\nHost: localhost\r\n\r\n";
+        push @slow, $sock;
+    }
+}
+
+sub drop_slow {
+    close $_ for @slow;
+    @slow = ();
 }
 
 
