@@ -176,7 +176,7 @@ run:
 	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS)
 	$(MAKE) $(MODULE) $(BUILD)/smallpt
 	NGINX_BIN=$(NGINX_BIN) SMALLPT=$(BUILD)/smallpt \
-	    scripts/serve $(BUILD)/run $(MODULE)
+	    container/serve $(BUILD)/run $(MODULE)
 
 test:
 	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS) $(TEST_PKGS) $(BROWSER_PKGS) \
