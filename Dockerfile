@@ -106,20 +106,24 @@ RUN want=$(cat /tmp/debs/nginx-version) \
 
 COPY nginx.conf /usr/local/share/smallpt/
 COPY container/serve /usr/local/share/smallpt/container/
+# signs URLs for SMALLPT_URL_SECRET (openssl: ca-certificates brings it)
+COPY scripts/sign-url /usr/local/bin/smallpt-sign-url
 # the viewer page at /view: container/serve links html/ into nginx's prefix
 COPY html/view.html /usr/local/share/smallpt/html/
 
 # the module and the program are the packages' (dpkg -S); the package
 # enabled the module, and it loads into this nginx (the version check
 # above, done by nginx: `nginx -t` reads the stock nginx.conf, which loads
-# /etc/nginx/modules-enabled/*.conf); the smallpt program runs; the prefix
-# directory is www-data's too, so that `docker run --user www-data` works
-# (then nothing runs as root)
+# /etc/nginx/modules-enabled/*.conf); the smallpt program runs, and
+# smallpt-sign-url signs (with openssl); the prefix directory is www-data's
+# too, so that `docker run --user www-data` works (then nothing runs as
+# root)
 RUN dpkg -S /usr/lib/nginx/modules/ngx_http_smallpt_module.so /usr/bin/smallpt \
     && nginx -t -q \
     && nginx -T 2>/dev/null \
        | grep -x 'load_module modules/ngx_http_smallpt_module.so;' \
     && smallpt --version \
+    && SMALLPT_URL_SECRET=image-check smallpt-sign-url / > /dev/null \
     && install -d -o www-data -g www-data /var/lib/smallpt
 
 # 9000: the renders; 9145: /metrics (publish it where Prometheus runs)

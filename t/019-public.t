@@ -89,18 +89,7 @@ sub band_server {
     log_format smallpt_fanout 'bands=\$smallpt_bands';";
 }
 
-# sign(SECRET, URL, OPTIONS...): scripts/sign-url's output, the secret in
-# the environment as README says
-sub sign {
-    my ($secret, @args) = @_;
-    local $ENV{SMALLPT_URL_SECRET} = $secret;
-    open my $out, '-|', 'scripts/sign-url', @args or die "sign-url: $!";
-    my $url = <$out>;
-    close $out;
-    die "scripts/sign-url @args: exit " . ($? >> 8) if $? || !defined $url;
-    chomp $url;
-    return $url;
-}
+sub sign { Smallpt::sign_url(@_) }
 
 # a day to spare: no block takes that long
 sub signed { sign($Secret, '--lifetime', 86400, @_) }
@@ -183,6 +172,8 @@ for my $secret ($BandSecret, '') {
         [{SMALLPT_URL_SECRET => ''}, 'SMALLPT_URL_SECRET is set but empty'],
         [{SMALLPT_URL_SECRET => "two\nlines0123456789"},
          'SMALLPT_URL_SECRET: a control character'],
+        [{SMALLPT_URL_SECRET => q{${env('SMALLPT_URL_SECRET')}}},
+         q{SMALLPT_URL_SECRET=${env('SMALLPT_URL_SECRET')}: a variable that was not replaced}],
         [{SMALLPT_URL_SECRET_PREVIOUS => $Previous},
          'SMALLPT_URL_SECRET_PREVIOUS is accepted beside SMALLPT_URL_SECRET'],
         [{SMALLPT_RATE_LIMIT => '30/m'},
