@@ -12,7 +12,7 @@
 #   make prometheus-test  Prometheus scrapes nginx; the counts read back
 #   make metrics-load-test  the metrics exact under load, 2 workers, reloads
 #   make bench-bands the band times behind the fan-out latency model
-#   make sanitize    the tracer's tests under ASan and UBSan
+#   make sanitize    the unit tests and smallpt under ASan and UBSan
 #   make valgrind-test  the HTTP tests with nginx under valgrind
 #   make docker      the container image, tagged smallpt (needs Docker)
 #   make docker-test build it as smallpt:test, run it, test it over HTTP,
@@ -29,38 +29,45 @@
 # release tarball or a git checkout): then that nginx is built in build/ and
 # the tests run with it.
 
-# ISA=scalar|avx2|avx512 builds (in build-ISA/) a tracer and module whose
-# "auto" is that instruction set, so that every test runs on that path
+# ISA=scalar|avx2|avx512 (any NAME of a tracer/trace_NAME.c) builds (in
+# build-ISA/) a tracer and module whose "auto" is that instruction set, so
+# that every test runs on that path
 ISA          ?=
 BUILD        := build$(if $(ISA),-$(ISA))
-ISA_FLAG     := $(if $(ISA),-DSMALLPT_ISA_FORCE=SMALLPT_ISA_$(shell \
-                    echo $(ISA) | tr a-z A-Z))
+ISA_FLAG     := $(if $(ISA),-DSMALLPT_ISA_FORCE=$(ISA))
 NGINX_SRC    ?= /usr/share/nginx/src
 CC           ?= cc
 CFLAGS       ?= -O2 -g
 CPPFLAGS     ?=
 LDFLAGS      ?=
 
-# the tracer's files forbid contraction into FMA themselves (see
-# tracer/smallpt_trace.h): no flag here is needed for an exact image
-TRACER_FLAGS := -std=c99 -Wall -Wextra -Wpedantic -pthread $(ISA_FLAG)
-TRACER_LIBS  := -lpng -lz -lm
+# LIB_SRCS, LIB_HDRS, CLI_SRCS, UNIT_NAMES, ISAS...: the folders' files
+include mk/sources.mk
 
-TRACER_SRCS  := tracer/render.c tracer/trace_scalar.c tracer/trace_avx2.c \
-                tracer/trace_avx512.c tracer/encode.c tracer/request.c \
-                tracer/cpus.c tracer/bands.c tracer/metrics.c
-TRACER_OBJS  := $(TRACER_SRCS:tracer/%.c=$(BUILD)/tracer/%.o)
-TRACER_HDRS  := tracer/smallpt.h tracer/smallpt_request.h tracer/smallpt_trace.h \
-                tracer/smallpt_trace_impl.h tracer/smallpt_metrics.h
-UNIT_TESTS   := $(BUILD)/test_render $(BUILD)/test_trig $(BUILD)/test_encode \
-                $(BUILD)/test_request $(BUILD)/test_metrics
+ifneq ($(ISA),$(filter $(ISA),$(ISAS)))
+  $(error ISA=$(ISA): no tracer/trace_$(ISA).c; the instruction sets are \
+          $(ISAS))
+endif
+
+# every C file of the library, the program and the tests, after CFLAGS.
+# The tracer's files forbid contraction into FMA themselves (see
+# tracer/smallpt_trace.h): no flag here is needed for an exact image
+C_FLAGS      := -std=c99 -Wall -Wextra -Wpedantic -pthread $(LIB_INCS) \
+                $(ISA_FLAG)
+LINK_LIBS    := -lpng -lz -lm
+
+LIB_OBJS     := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CLI_OBJS     := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+UNIT_TESTS   := $(UNIT_NAMES:%=$(BUILD)/%)
 FAILALLOC    := $(BUILD)/failalloc.so
 GATE         := $(BUILD)/gate.so
 
-MODULE_SRCS  := config ngx_http_smallpt_module.h ngx_http_smallpt_module.c \
-                ngx_http_smallpt_render.c ngx_http_smallpt_fanout.c \
-                ngx_http_smallpt_stream.c ngx_http_smallpt_metrics.c \
-                ngx_http_smallpt_metrics.h $(TRACER_SRCS) $(TRACER_HDRS)
+# what the module is built from: `config` globs the same files, and
+# nginx's objs/Makefile names them, so it is made again when one comes or
+# goes (MODULE_LIST changes)
+MODULE_SRCS  := config $(wildcard ngx_http_smallpt_*.[ch]) $(LIB_SRCS) \
+                $(LIB_HDRS)
+MODULE_LIST  := $(BUILD)/module-files
 
 # Debian/Ubuntu packages each target needs (scripts/need installs them)
 BUILD_PKGS   := gcc make libc6-dev libpng-dev zlib1g-dev
@@ -127,22 +134,24 @@ $(MODULE_COPY): $(MODULE)
 	cp $(MODULE) $@
 
 
-# the tracer: a static library and the smallpt program
+# the library (tracer/ and service/), the smallpt program (cli/) and the
+# unit tests (DIR/tests/test_NAME.c: build/test_NAME)
 
-$(BUILD)/tracer/%.o: tracer/%.c $(TRACER_HDRS)
+$(BUILD)/%.o: %.c $(LIB_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(TRACER_FLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(C_FLAGS) -c $< -o $@
 
-$(BUILD)/libsmallpt.a: $(TRACER_OBJS)
+# made anew: a file gone from the folders leaves no member behind
+$(BUILD)/libsmallpt.a: $(LIB_OBJS)
+	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/smallpt: $(BUILD)/tracer/main.o $(BUILD)/libsmallpt.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(TRACER_LIBS)
+$(BUILD)/smallpt: $(CLI_OBJS) $(BUILD)/libsmallpt.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(LINK_LIBS)
 
-$(BUILD)/test_%: tracer/tests/test_%.c tracer/tests/check.h \
-                 tracer/tests/trig_compare.h $(BUILD)/libsmallpt.a
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(TRACER_FLAGS) $(LDFLAGS) -o $@ $< \
-	    $(BUILD)/libsmallpt.a $(TRACER_LIBS)
+$(BUILD)/test_%: test_%.c $(TEST_HDRS) $(BUILD)/libsmallpt.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(C_FLAGS) $(LDFLAGS) -o $@ $< \
+	    $(BUILD)/libsmallpt.a $(LINK_LIBS)
 
 
 # the nginx module, built by nginx's own build system in a copy of its tree
@@ -152,7 +161,14 @@ nginx-src:
 	@[ -f $(NGINX_SRC)/configure ] || [ -f $(NGINX_SRC)/auto/configure ] || \
 	    { echo "make: $(NGINX_MISSING)" >&2; exit 1; }
 
-$(NGINX_TREE)/objs/Makefile: config | nginx-src
+# rewritten only when the list of files differs from the last one
+$(MODULE_LIST): FORCE
+	@mkdir -p $(@D)
+	@echo '$(MODULE_SRCS)' | cmp -s - $@ || echo '$(MODULE_SRCS)' > $@
+
+FORCE:
+
+$(NGINX_TREE)/objs/Makefile: config $(MODULE_LIST) | nginx-src
 	rm -rf $(NGINX_TREE)
 	mkdir -p $(NGINX_TREE)
 	cp -a $(NGINX_SRC)/. $(NGINX_TREE)/
@@ -199,7 +215,7 @@ unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do $$t || exit 1; done
 
 cli-test: $(BUILD)/smallpt $(FAILALLOC)
-	tracer/tests/cli.sh $(BUILD)/smallpt $(FAILALLOC)
+	cli/tests/cli.sh $(BUILD)/smallpt $(FAILALLOC)
 
 # man/smallpt.1 documents every option smallpt --help lists, and no other
 man-test: $(BUILD)/smallpt
@@ -294,12 +310,13 @@ deb-test: deb
 # the HTTP tests with nginx under valgrind's memcheck: slow renders get
 # long timeouts, timing tests and full-size renders are skipped; fair
 # scheduling, or the render threads starve nginx's event loop there
-valgrind-test: $(MODULE)
+valgrind-test: $(MODULE) $(GATE)
 	@scripts/need valgrind $(TEST_PKGS) $(METRICS_PKGS)
 	TEST_NGINX_USE_VALGRIND='--tool=memcheck --leak-check=full --fair-sched=yes' \
 	TEST_NGINX_TIMEOUT=120 \
 	TEST_NGINX_BINARY=$(NGINX_BIN) \
 	TEST_NGINX_LOAD_MODULES=$(abspath $(MODULE)) \
+	TEST_SMALLPT_GATE=$(abspath $(GATE)) \
 	    prove -I t/lib t/
 
 # an image sent as it renders, as a client sees it on the wire
@@ -341,10 +358,10 @@ bench: $(BUILD)/smallpt $(MODULE)
 # cos to measure the error
 TRIG_ANGLES  ?= 100000000
 
-$(BUILD)/trig_check: tracer/tests/trig_check.c tracer/tests/trig_compare.h \
+$(BUILD)/trig_check: tracer/tests/trig_check.c $(TEST_HDRS) \
                      $(BUILD)/libsmallpt.a
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(TRACER_FLAGS) $(LDFLAGS) -o $@ $< \
-	    $(BUILD)/libsmallpt.a -lquadmath $(TRACER_LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(C_FLAGS) $(LDFLAGS) -o $@ $< \
+	    $(BUILD)/libsmallpt.a -lquadmath $(LINK_LIBS)
 
 trig-check: $(BUILD)/trig_check
 	$(BUILD)/trig_check $(TRIG_ANGLES)
@@ -353,7 +370,7 @@ clean:
 	rm -rf $(BUILD) t/servroot t/browser/node_modules
 
 
-# fuzzing (make fuzz) and the sanitizer build of the tracer's tests
-# (make sanitize): see fuzz/README.md
+# the unit tests and the smallpt program under ASan and UBSan (make
+# sanitize), and fuzzing (make fuzz): see mk/sanitize.mk, fuzz/README.md
+include mk/sanitize.mk
 include fuzz/fuzz.mk
-include fuzz/sanitize.mk

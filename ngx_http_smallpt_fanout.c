@@ -59,6 +59,8 @@ struct ngx_http_smallpt_fanout_s {
     int                        encode_rows;
 
     unsigned                   encoding:1;  /* the task is in the pool */
+    unsigned                   full:1;      /* no room for it: next tick */
+    unsigned                   refused:1;   /* no room before a byte went */
     unsigned                   finished:1;  /* answered or answering */
     unsigned                   timed_out:1;
     unsigned                   terminated:1;
@@ -79,6 +81,8 @@ static void ngx_http_smallpt_fanout_encode(ngx_http_request_t *r,
 static void ngx_http_smallpt_fanout_encode_thread(void *data,
     ngx_log_t *log);
 static void ngx_http_smallpt_fanout_encoded(ngx_event_t *ev);
+static void ngx_http_smallpt_fanout_full(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx);
 static ngx_int_t ngx_http_smallpt_band_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_smallpt_band_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
@@ -134,6 +138,9 @@ ngx_http_smallpt_fanout(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
 
         fo->stream = 1;
     }
+
+    /* the encoder's tasks go to the location's pool */
+    ctx->pool = slcf->pool;
 
     /* from here on, the cleanup cancels what is asked */
     ctx->fanout = fo;
@@ -206,7 +213,7 @@ ngx_http_smallpt_band_ask(ngx_http_request_t *r, ngx_http_smallpt_band_t *band)
     ngx_str_t                     args;
     smallpt_query                *q;
     ngx_http_request_t           *sr;
-    ngx_http_smallpt_ctx_t       *ctx, *bctx;
+    ngx_http_smallpt_ctx_t       *ctx;
     ngx_http_post_subrequest_t   *ps;
     ngx_http_smallpt_loc_conf_t  *slcf;
 
@@ -225,9 +232,12 @@ ngx_http_smallpt_band_ask(ngx_http_request_t *r, ngx_http_smallpt_band_t *band)
                            band->last_row)
                - args.data;
 
+    /*
+     * the post-subrequest handler marks the subrequest as this band's for
+     * the filters: unlike a module context, internal redirects keep it
+     */
     ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
-    bctx = ngx_pcalloc(r->pool, sizeof(ngx_http_smallpt_ctx_t));
-    if (ps == NULL || bctx == NULL) {
+    if (ps == NULL) {
         return NGX_ERROR;
     }
 
@@ -255,10 +265,6 @@ ngx_http_smallpt_band_ask(ngx_http_request_t *r, ngx_http_smallpt_band_t *band)
     {
         return NGX_ERROR;
     }
-
-    bctx->request = sr;
-    bctx->band = band;
-    ngx_http_set_ctx(sr, bctx, ngx_http_smallpt_module);
 
     ngx_http_smallpt_metrics_band(r, SMALLPT_BAND_SENT);
 
@@ -388,14 +394,15 @@ static void
 ngx_http_smallpt_fanout_encode(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx)
 {
-    ngx_uint_t                    k;
-    ngx_thread_task_t            *task;
-    ngx_http_smallpt_fanout_t    *fo;
-    ngx_http_smallpt_loc_conf_t  *slcf;
+    ngx_uint_t                  k;
+    ngx_thread_task_t          *task;
+    ngx_http_smallpt_fanout_t  *fo;
 
     fo = ctx->fanout;
 
-    if (!fo->stream || fo->encoding || ctx->stream_rc != SMALLPT_OK) {
+    if (!fo->stream || fo->encoding || fo->refused
+        || ctx->stream_rc != SMALLPT_OK)
+    {
         return;
     }
 
@@ -407,32 +414,76 @@ ngx_http_smallpt_fanout_encode(ngx_http_request_t *r,
         return;
     }
 
-    fo->encode_first = fo->bands[fo->next].first_row;
-    fo->encode_rows = fo->bands[k - 1].last_row - fo->encode_first + 1;
-    fo->next = k;
-
-    slcf = ngx_http_get_module_loc_conf(r, ngx_http_smallpt_module);
-
     task = &fo->task;
     task->ctx = ctx;
     task->handler = ngx_http_smallpt_fanout_encode_thread;
     task->event.data = r;
     task->event.handler = ngx_http_smallpt_fanout_encoded;
 
-    if (ngx_thread_task_post(slcf->thread_pool, task) != NGX_OK) {
-        /* nginx has logged the overflow: this answer cannot go on */
-        ctx->stream_rc = SMALLPT_ENOMEM;
-        ctx->error = SMALLPT_ENOMEM;
+    /* the thread reads which rows from fo: set before the task is posted */
+    fo->encode_first = fo->bands[fo->next].first_row;
+    fo->encode_rows = fo->bands[k - 1].last_row - fo->encode_first + 1;
 
-        if (!fo->finished) {
-            ngx_http_smallpt_fanout_finish(r);
-        }
-
+    if (ngx_http_smallpt_pool_room(ctx->pool, 1) == 0
+        || ngx_http_smallpt_post_task(r, ctx->pool, task) != NGX_OK)
+    {
+        ngx_http_smallpt_fanout_full(r, ctx);
         return;
     }
 
+    fo->next = k;
+    fo->full = 0;
     fo->encoding = 1;
     r->main->blocked++;
+}
+
+
+/*
+ * The pool has no room for the encoder's task. Before the first byte went
+ * the answer is a 503 with Retry-After, as for a render the pool refuses;
+ * after it, the rows wait for the next tick of the stream to ask again.
+ */
+static void
+ngx_http_smallpt_fanout_full(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx)
+{
+    ngx_http_smallpt_fanout_t  *fo;
+
+    fo = ctx->fanout;
+
+    if (ctx->streaming) {
+        if (!fo->full) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "smallpt: thread pool \"%V\" is full, rows "
+                          "%d-%d wait to be encoded", &ctx->pool->name,
+                          fo->encode_first,
+                          fo->encode_first + fo->encode_rows - 1);
+        }
+
+        fo->full = 1;
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "smallpt: thread pool \"%V\" is full, render refused",
+                  &ctx->pool->name);
+
+    fo->refused = 1;
+
+    if (!fo->finished) {
+        ngx_http_smallpt_fanout_finish(r);
+    }
+}
+
+
+/* A tick of a streamed fan-out: rows the pool had no room for, again. */
+void
+ngx_http_smallpt_fanout_tick(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx)
+{
+    if (ctx->fanout != NULL && ctx->fanout->full) {
+        ngx_http_smallpt_fanout_encode(r, ctx);
+    }
 }
 
 
@@ -440,6 +491,8 @@ static void
 ngx_http_smallpt_fanout_encode_thread(void *data, ngx_log_t *log)
 {
     ngx_http_smallpt_ctx_t  *ctx = data;
+
+    ngx_http_smallpt_task_begun(ctx->request, ctx->pool);
 
     ngx_http_smallpt_stream_rows(ctx, ctx->fanout->encode_first,
                                  ctx->fanout->encode_rows);
@@ -580,13 +633,15 @@ ngx_http_smallpt_fanout_respond(ngx_http_request_t *r)
             ngx_http_smallpt_fanout_encode(r, ctx);
         }
 
-        if (fo->encoding) {
-            /* its end calls this again */
+        if (fo->encoding || (fo->full && fo->failed == NULL
+                             && !fo->timed_out))
+        {
+            /* its end calls this again; or the next tick posts it */
             return;
         }
 
         if (!ctx->streaming && fo->failed == NULL && !fo->timed_out
-            && ctx->stream_rc == SMALLPT_OK
+            && !fo->refused && ctx->stream_rc == SMALLPT_OK
             && ngx_http_smallpt_stream_start(r, ctx) != NGX_OK)
         {
             /* every band came before any was sent: the headers failed */
@@ -612,6 +667,17 @@ ngx_http_smallpt_fanout_respond(ngx_http_request_t *r)
     if (ctx->streaming) {
         ctx->state = NGX_HTTP_SMALLPT_DONE;
 
+        if (fo->failed == NULL && !fo->timed_out && ctx->stream_done
+            && ctx->error == 0)
+        {
+            /* from the bands asked to the last one encoded */
+            ctx->encoded = 1;
+            ngx_http_smallpt_metrics_observe(r,
+                                             NGX_HTTP_SMALLPT_RENDER_SECONDS,
+                                             &ctx->started_at,
+                                             &ctx->finished_at);
+        }
+
         if (ngx_http_discard_request_body(r) != NGX_OK) {
             r->keepalive = 0;
         }
@@ -627,6 +693,11 @@ ngx_http_smallpt_fanout_respond(ngx_http_request_t *r)
 
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         r->keepalive = 0;
+    }
+
+    if (fo->refused) {
+        ngx_http_finalize_request(r, ngx_http_smallpt_refuse(r));
+        return;
     }
 
     if (fo->timed_out) {
@@ -735,21 +806,50 @@ ngx_http_smallpt_fanout_cleanup(void *data)
 }
 
 
+/*
+ * The band r is a try of, if r is a band's subrequest: its post-subrequest
+ * handler says so, whatever location the band location's answer took it to
+ * (X-Accel-Redirect, error_page) or whatever module rendered it there.
+ */
+ngx_http_smallpt_band_t *
+ngx_http_smallpt_band_of(ngx_http_request_t *r)
+{
+    if (r->post_subrequest != NULL
+        && r->post_subrequest->handler == ngx_http_smallpt_band_done)
+    {
+        return r->post_subrequest->data;
+    }
+
+    return NULL;
+}
+
+
+/* 1 if r is a band's subrequest or a subrequest of one: it fans out not. */
+ngx_uint_t
+ngx_http_smallpt_in_band(ngx_http_request_t *r)
+{
+    for ( /* void */ ; r != NULL; r = r->parent) {
+        if (ngx_http_smallpt_band_of(r) != NULL) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /* A band's answer, before its bytes: is it the band asked for? */
 static ngx_int_t
 ngx_http_smallpt_band_header_filter(ngx_http_request_t *r)
 {
     ngx_table_elt_t          *etag;
-    ngx_http_smallpt_ctx_t   *ctx;
     ngx_http_smallpt_band_t  *band;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_smallpt_module);
+    band = ngx_http_smallpt_band_of(r);
 
-    if (ctx == NULL || ctx->band == NULL) {
+    if (band == NULL) {
         return ngx_http_next_header_filter(r);
     }
-
-    band = ctx->band;
 
     if (band->sr != r) {
         /* a try given up on: its answer goes nowhere */
@@ -791,16 +891,13 @@ ngx_http_smallpt_band_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     size_t                    len, room;
     u_char                   *to;
     ngx_chain_t              *cl;
-    ngx_http_smallpt_ctx_t   *ctx;
     ngx_http_smallpt_band_t  *band;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_smallpt_module);
+    band = ngx_http_smallpt_band_of(r);
 
-    if (ctx == NULL || ctx->band == NULL) {
+    if (band == NULL) {
         return ngx_http_next_body_filter(r, in);
     }
-
-    band = ctx->band;
 
     for (cl = in; cl != NULL; cl = cl->next) {
 

@@ -4,7 +4,7 @@
  * gauges in a shared memory zone, served in the Prometheus text format by
  * `smallpt_metrics;`. Updates are atomic additions, from any worker and any
  * pool thread, and nothing takes a lock: the endpoint never waits for a
- * render. The text itself is written by tracer/metrics.c.
+ * render. The text itself is written by service/metrics.c.
  *
  * The zone has one size whatever the configuration, so that a reload finds
  * it again (nginx reuses a zone of the same name, size and tag, and hands

@@ -2,9 +2,10 @@
 /*
  * ngx_http_smallpt_module: renders Kevin Beason's smallpt scene in an nginx
  * thread pool and answers with the image (PNG, the PPM smallpt.cpp writes,
- * or raw RGB). The renderer, the encoders and the parsing of the query
- * string live in tracer/; these files are the glue: this one parses,
- * checks preconditions and responds, ngx_http_smallpt_render.c schedules.
+ * or raw RGB). The renderer lives in tracer/, the encoders and the parsing
+ * of the query string in service/; these files are the glue: this one
+ * parses, checks preconditions and responds, ngx_http_smallpt_render.c
+ * schedules.
  */
 
 
@@ -330,6 +331,18 @@ ngx_http_smallpt_handler(ngx_http_request_t *r)
 
         /* a band is always rendered here: a front never asks itself */
         if (slcf->fanout_uri.len && !ctx->query.band) {
+
+            if (ngx_http_smallpt_in_band(r)) {
+                /* a band location's answer led here: no storm of bands */
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                              "smallpt: a band request came to a location "
+                              "that fans out, refused: fan-out does not "
+                              "nest (does the band location follow the "
+                              "band server's X-Accel-Redirect?)");
+                ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_FAILED);
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
             return ngx_http_smallpt_fanout(r, ctx);
         }
 
@@ -489,6 +502,9 @@ ngx_http_smallpt_timing(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx,
  * The module's own error answers: through error_page when the location
  * has one for the status (nginx's own test, as in
  * ngx_http_special_response_handler()), else one line of text/plain.
+ * Either way the request's body, if any, is read and thrown away first
+ * (or the connection is closed after the answer): on a keep-alive
+ * connection it would otherwise be parsed as the client's next request.
  */
 ngx_int_t
 ngx_http_smallpt_send_error(ngx_http_request_t *r, ngx_uint_t status,
@@ -497,6 +513,10 @@ ngx_http_smallpt_send_error(ngx_http_request_t *r, ngx_uint_t status,
     ngx_uint_t                 i;
     ngx_http_err_page_t       *err_page;
     ngx_http_core_loc_conf_t  *clcf;
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
@@ -712,7 +732,7 @@ ngx_http_smallpt_variable(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_smallpt_module);
-    if (ctx == NULL || ctx->band != NULL) {
+    if (ctx == NULL) {
         v->not_found = 1;
         return NGX_OK;
     }
@@ -1156,9 +1176,10 @@ ngx_http_smallpt_fanout_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_smallpt_loc_conf_t *slcf = conf;
 
-    ngx_int_t    n;
-    ngx_str_t   *value;
-    ngx_uint_t   i;
+    ngx_int_t                  n;
+    ngx_str_t                 *value;
+    ngx_uint_t                 i;
+    ngx_http_core_loc_conf_t  *clcf;
 
     if (slcf->fanout_uri.len) {
         return "is duplicate";
@@ -1170,6 +1191,18 @@ ngx_http_smallpt_fanout_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "smallpt: invalid URI \"%V\" in "
                            "\"smallpt_fanout\": it must start with \"/\"",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->exact_match && clcf->name.len == value[1].len
+        && ngx_strncmp(clcf->name.data, value[1].data, value[1].len) == 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "smallpt: \"smallpt_fanout %V\" names its own "
+                           "location: its bands would fan out again",
                            &value[1]);
         return NGX_CONF_ERROR;
     }

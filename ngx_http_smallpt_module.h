@@ -22,6 +22,8 @@
 #include <ngx_thread_pool.h>
 
 #include "smallpt.h"
+#include "smallpt_cpus.h"
+#include "smallpt_encode.h"
 #include "smallpt_request.h"
 #include "ngx_http_smallpt_metrics.h"
 
@@ -92,10 +94,8 @@ typedef struct {
     ngx_http_request_t        *request;
     ngx_http_smallpt_state_e   state;
 
-    /* fan-out: the front's bands (ngx_http_smallpt_fanout.c), or the band
-     * a band subrequest is asking for (its context holds only that) */
+    /* fan-out: the front's bands (ngx_http_smallpt_fanout.c) */
     ngx_http_smallpt_fanout_t *fanout;
-    ngx_http_smallpt_band_t   *band;
 
     /* the render in the pool: ngx_http_smallpt_render.c */
     smallpt_job                job;
@@ -134,9 +134,19 @@ ngx_int_t ngx_http_smallpt_render(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
 ngx_int_t ngx_http_smallpt_schedule(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
+ngx_int_t ngx_http_smallpt_pool_room(ngx_http_smallpt_pool_t *pool,
+    ngx_int_t tasks);
+ngx_int_t ngx_http_smallpt_post_task(ngx_http_request_t *r,
+    ngx_http_smallpt_pool_t *pool, ngx_thread_task_t *task);
+void ngx_http_smallpt_task_begun(ngx_http_request_t *r,
+    ngx_http_smallpt_pool_t *pool);
 ngx_int_t ngx_http_smallpt_fanout(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
 ngx_int_t ngx_http_smallpt_fanout_init(ngx_conf_t *cf);
+void ngx_http_smallpt_fanout_tick(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx);
+ngx_http_smallpt_band_t *ngx_http_smallpt_band_of(ngx_http_request_t *r);
+ngx_uint_t ngx_http_smallpt_in_band(ngx_http_request_t *r);
 ngx_uint_t ngx_http_smallpt_fanout_bands(ngx_http_smallpt_ctx_t *ctx);
 ngx_uint_t ngx_http_smallpt_fanout_retries(ngx_http_smallpt_ctx_t *ctx);
 ngx_msec_t ngx_http_smallpt_fanout_slowest(ngx_http_smallpt_ctx_t *ctx);

@@ -269,10 +269,9 @@ ngx_http_smallpt_post(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
     pool = ctx->pool;
     tasks = ctx->encode_only ? 1 : slcf->render_threads;
 
-    room = pool->capacity < 0 ? tasks
-                              : pool->capacity - (ngx_int_t) pool->waiting;
+    room = ngx_http_smallpt_pool_room(pool, tasks);
 
-    if (room < 1) {
+    if (room == 0) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "smallpt: thread pool \"%V\" is full, render refused",
                       &pool->name);
@@ -327,20 +326,7 @@ post:
         task->event.data = ctx;
         task->event.handler = ngx_http_smallpt_task_done;
 
-        /* counted first: a pool thread may take the task at once */
-        (void) ngx_atomic_fetch_add(&pool->waiting, 1);
-        ngx_http_smallpt_metrics_gauge(r, NGX_HTTP_SMALLPT_TASKS_QUEUED, 1);
-
-        if (ngx_thread_task_post(slcf->thread_pool, task) != NGX_OK) {
-            (void) ngx_atomic_fetch_add(&pool->waiting, -1);
-            ngx_http_smallpt_metrics_gauge(r, NGX_HTTP_SMALLPT_TASKS_QUEUED,
-                                           -1);
-
-            /*
-             * nginx has logged "queue overflow": the queue holds what the
-             * module has waiting there, and refusals need no post now
-             */
-            pool->capacity = (ngx_int_t) pool->waiting;
+        if (ngx_http_smallpt_post_task(r, pool, task) != NGX_OK) {
             break;
         }
 
@@ -382,6 +368,74 @@ post:
     r->aio = ctx->job.ready == NULL;
 
     return NGX_DONE;
+}
+
+
+/*
+ * How many of `tasks` the module may post to pool now, 0 if none: it
+ * refuses on its own (the caller says so in the error log) where its own
+ * tasks waiting there fill the queue nginx last refused a task of. What
+ * it learned then is forgotten once none of its tasks waits: nginx
+ * decides again, so that a pool that another user (aio threads) filled
+ * for a moment, or that was full a while ago, is not taken as full for
+ * ever.
+ */
+ngx_int_t
+ngx_http_smallpt_pool_room(ngx_http_smallpt_pool_t *pool, ngx_int_t tasks)
+{
+    ngx_int_t  room, waiting;
+
+    waiting = (ngx_int_t) pool->waiting;
+
+    if (waiting == 0) {
+        pool->capacity = -1;
+    }
+
+    room = pool->capacity < 0 ? tasks : pool->capacity - waiting;
+
+    return room < 1 ? 0 : ngx_min(room, tasks);
+}
+
+
+/*
+ * Posts a task to pool, counted among the module's tasks waiting there
+ * until a pool thread takes it (ngx_http_smallpt_task_begun()): NGX_OK,
+ * or NGX_DECLINED if nginx refused it (its queue is full; nginx has
+ * logged "queue overflow"). Every task the module posts goes through
+ * here, or its count of the queue would be wrong.
+ */
+ngx_int_t
+ngx_http_smallpt_post_task(ngx_http_request_t *r,
+    ngx_http_smallpt_pool_t *pool, ngx_thread_task_t *task)
+{
+    /* counted first: a pool thread may take the task at once */
+    (void) ngx_atomic_fetch_add(&pool->waiting, 1);
+    ngx_http_smallpt_metrics_gauge(r, NGX_HTTP_SMALLPT_TASKS_QUEUED, 1);
+
+    if (ngx_thread_task_post(pool->thread_pool, task) == NGX_OK) {
+        return NGX_OK;
+    }
+
+    (void) ngx_atomic_fetch_add(&pool->waiting, -1);
+    ngx_http_smallpt_metrics_gauge(r, NGX_HTTP_SMALLPT_TASKS_QUEUED, -1);
+
+    /*
+     * the queue holds at least what the module has waiting there: until
+     * that drains, refusals need no post (and no line of nginx's) now
+     */
+    pool->capacity = (ngx_int_t) pool->waiting;
+
+    return NGX_DECLINED;
+}
+
+
+/* In a pool thread, first thing: a task of r has left pool's queue. */
+void
+ngx_http_smallpt_task_begun(ngx_http_request_t *r,
+    ngx_http_smallpt_pool_t *pool)
+{
+    (void) ngx_atomic_fetch_add(&pool->waiting, -1);
+    ngx_http_smallpt_metrics_gauge(r, NGX_HTTP_SMALLPT_TASKS_QUEUED, -1);
 }
 
 
@@ -430,9 +484,7 @@ ngx_http_smallpt_thread(void *data, ngx_log_t *log)
     int                      rc;
     ngx_http_smallpt_ctx_t  *ctx = data;
 
-    (void) ngx_atomic_fetch_add(&ctx->pool->waiting, -1);
-    ngx_http_smallpt_metrics_gauge(ctx->request, NGX_HTTP_SMALLPT_TASKS_QUEUED,
-                                   -1);
+    ngx_http_smallpt_task_begun(ctx->request, ctx->pool);
 
     if (ngx_atomic_cmp_set(&ctx->started, 0, 1)) {
         clock_gettime(CLOCK_MONOTONIC, &ctx->started_at);

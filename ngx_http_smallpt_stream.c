@@ -146,6 +146,11 @@ ngx_http_smallpt_stream_start(ngx_http_request_t *r,
     r->headers_out.content_length_n = -1;
     ctx->streaming = 1;
 
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "smallpt: streaming %dx%d %s: headers sent",
+                   ctx->query.width, smallpt_query_rows(&ctx->query),
+                   smallpt_format_name(ctx->query.format));
+
     rc = ngx_http_send_header(r);
 
     if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
@@ -177,6 +182,9 @@ ngx_http_smallpt_stream_tick(ngx_event_t *ev)
     ngx_http_set_log_request(r->connection->log, r);
 
     ngx_http_smallpt_stream_flush(r, ctx);
+
+    /* a fan-out's rows that the pool had no room for, again */
+    ngx_http_smallpt_fanout_tick(r, ctx);
 
     if (ctx->state == NGX_HTTP_SMALLPT_RENDERING
         || ctx->state == NGX_HTTP_SMALLPT_FANNING)

@@ -1,5 +1,6 @@
-# libFuzzer targets for the tracer's parsers and encoders (see fuzz/README.md).
-# Included by the top-level Makefile, or on its own:
+# libFuzzer targets for the service's parser and encoders (see
+# fuzz/README.md). Included by the top-level Makefile, or on its own from
+# the project root:
 #   make -f fuzz/fuzz.mk fuzz-build
 #
 #   make fuzz-build          build/fuzz/fuzz_query, fuzz_ppm, fuzz_png
@@ -16,12 +17,15 @@
 # leave the including Makefile's default goal as it is
 FUZZ_GOAL := $(.DEFAULT_GOAL)
 
+# LIB_SRCS, LIB_HDRS, LIB_INCS: the library the targets call
+include mk/sources.mk
+
 FUZZ_CC        ?= clang
 FUZZ_DIR       ?= $(or $(BUILD),build)/fuzz
 FUZZ_SECONDS   ?= 30
 FUZZ_SAN       := address,undefined
 FUZZ_CFLAGS    ?= -g -O1
-FUZZ_STD       := -std=c99 -Wall -Wextra -Wpedantic -pthread
+FUZZ_STD       := -std=c99 -Wall -Wextra -Wpedantic -pthread $(LIB_INCS)
 # -fno-sanitize-recover: UBSan's reports abort, so libFuzzer sees them
 FUZZ_SANFLAGS  := -fsanitize=$(FUZZ_SAN) -fno-sanitize-recover=all \
                   -fno-omit-frame-pointer
@@ -31,12 +35,8 @@ FUZZ_OPTIONS   ?= -timeout=30 -rss_limit_mb=2048
 FUZZ_TARGETS   := query ppm png
 FUZZ_PKGS      := clang libclang-rt-14-dev libpng-dev zlib1g-dev make
 
-# the tracer's library sources (the top-level Makefile's list when this is
-# included after it, else tracer/*.c but main.c), instrumented too
-FUZZ_SRCS      := $(or $(TRACER_SRCS),$(filter-out tracer/main.c,\
-                      $(wildcard tracer/*.c)))
-FUZZ_HDRS      := $(or $(TRACER_HDRS),$(wildcard tracer/*.h))
-FUZZ_OBJS      := $(FUZZ_SRCS:tracer/%.c=$(FUZZ_DIR)/obj/%.o)
+# the whole library, instrumented too
+FUZZ_OBJS      := $(LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_BINS      := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 .PHONY: fuzz-build fuzz fuzz-deps $(FUZZ_TARGETS:%=fuzz-%)
@@ -47,14 +47,14 @@ fuzz-build: $(FUZZ_BINS)
 fuzz-deps:
 	@scripts/need $(FUZZ_PKGS)
 
-$(FUZZ_DIR)/obj/%.o: tracer/%.c $(FUZZ_HDRS)
+$(FUZZ_DIR)/obj/%.o: %.c $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_STD) $(FUZZ_CPPFLAGS) \
 	    -fsanitize=fuzzer-no-link $(FUZZ_SANFLAGS) -c $< -o $@
 
-$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_image.h $(FUZZ_OBJS) $(FUZZ_HDRS)
+$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_image.h $(FUZZ_OBJS) $(LIB_HDRS)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_STD) $(FUZZ_CPPFLAGS) -Itracer \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_STD) $(FUZZ_CPPFLAGS) \
 	    -fsanitize=fuzzer $(FUZZ_SANFLAGS) -o $@ $< $(FUZZ_OBJS) \
 	    $(FUZZ_LIBS)
 

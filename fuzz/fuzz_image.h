@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smallpt.h"
+#include "smallpt_encode.h"
 
 
 #define REQUIRE(cond)                                                        \

@@ -207,10 +207,11 @@ If-None-Match: "smallpt1.2.0-4x3-4spp-ppm"
     location = /page {
         default_type text/html;
         ssi on;
-        return 200 'A<!--#include virtual="/render?w=256&h=192&spp=256" --><!--#include virtual="/cut" -->B';
+        return 200 'A<!--#include virtual="/render?w=2048&h=2048&spp=1000000" --><!--#include virtual="/cut" -->B';
     }
     location = /render {
         smallpt;
+        smallpt_max_spp 1000000;
     }
     location = /cut {
         return 444;
@@ -218,7 +219,6 @@ If-None-Match: "smallpt1.2.0-4x3-4spp-ppm"
 --- request
 GET /page
 --- ignore_response
---- wait: 1
 --- error_log
 smallpt: request terminated, cancelling the render
 smallpt: render cancelled after

@@ -71,14 +71,14 @@ w: 1024 is too large; expected an integer from 1 to 512
 
 
 === TEST 5: past smallpt_time_limit the render is cancelled: 503
---- skip_eval: 6: $ENV{TEST_NGINX_USE_VALGRIND}
 --- config
     location = /render {
         smallpt;
         smallpt_time_limit 300ms;
+        smallpt_max_spp 1000000;
     }
---- request
-GET /render?spp=1024&w=1024&h=768
+--- request eval
+"GET " . Smallpt::endless("/render")
 --- error_code: 503
 --- response_headers
 Content-Type: text/plain
@@ -87,29 +87,31 @@ Content-Type: text/plain
 --- response_body
 render time limit exceeded
 --- error_log
-smallpt: render time limit exceeded, cancelling 1024x768 spp 1024
+smallpt: render time limit exceeded, cancelling 2048x2048 spp 1000000
 smallpt: render cancelled after
---- timeout: 5
+--- timeout eval
+$ENV{TEST_NGINX_USE_VALGRIND} ? 60 : 5
 
 
 
 === TEST 6: after a cancelled render the pool serves the next one
---- skip_eval: 6: $ENV{TEST_NGINX_USE_VALGRIND}
 --- config
     location = /render {
         smallpt;
         smallpt_time_limit 200ms;
+        smallpt_max_spp 1000000;
     }
     location = /fast {
         smallpt;
     }
 --- request eval
-["GET /render?spp=1024&w=1024&h=768", "GET /fast?spp=4&w=64&h=48&format=ppm"]
+["GET " . Smallpt::endless("/render"), "GET /fast?spp=4&w=64&h=48&format=ppm"]
 --- error_code eval
 [503, 200]
 --- response_body eval
 ["render time limit exceeded\n", Smallpt::reference("64x48_spp4.ppm")]
---- timeout: 5
+--- timeout eval
+$ENV{TEST_NGINX_USE_VALGRIND} ? 60 : 5
 
 
 

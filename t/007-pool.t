@@ -215,3 +215,180 @@ Smallpt::reference("160x120_spp8.ppm")
 --- error_log eval
 ['thread pool "narrow" queue overflow',
  qr/smallpt: rendering 160x120 spp 8 ppm in [23] tasks/]
+
+
+
+=== TEST 8: streamed fan-outs find the pool full: 503, never 500; the pool recovers
+--- main_config
+    thread_pool tiny threads=1 max_queue=2;
+    thread_pool bands threads=2;
+--- http_config
+    log_format fanned '$uri $status';
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        location / {
+            smallpt;
+            smallpt_thread_pool bands;
+            smallpt_render_threads 1;
+        }
+    }
+--- config
+    location = /render {
+        smallpt;
+        smallpt_thread_pool tiny;
+        smallpt_render_threads 1;
+        smallpt_max_spp 1000000;
+    }
+    location = /fan {
+        smallpt;
+        smallpt_thread_pool tiny;
+        smallpt_stream on;
+        smallpt_fanout /band bands=1;
+        access_log logs/error.log fanned;
+    }
+    location = /band {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/;
+    }
+--- init
+# tiny's one thread renders for ever; the four fan-outs' encoders find
+# room for two tasks in its queue: the other two are refused. Once the
+# endless render's client has left, the two queued encode and answer.
+Smallpt::leave_when("GET " . Smallpt::endless("/render"),
+                    qr/^\/fan (?:5\d\d)/, 2);
+Smallpt::wait_log(qr/run task #\d+ in thread pool "tiny"/, 1,
+                  "the endless render did not start");
+Smallpt::get_in_background("/fan?spp=4&w=8&h=6&format=ppm", 4);
+Smallpt::wait_log(qr/^\/fan \d{3}/, 4, "the fan-outs were not all answered");
+--- request
+GET /render?spp=4&w=8&h=6&format=ppm
+--- error_code: 200
+--- response_body_like eval
+qr/^P3\n8 6\n255\n/
+--- grep_error_log eval
+qr/^\/fan \d+/
+--- grep_error_log_out
+/fan 503
+/fan 503
+/fan 200
+/fan 200
+--- no_error_log
+[alert]
+cannot encode
+--- timeout: 10
+
+
+
+=== TEST 9: another user of the pool (aio threads) fills it: refused, then accepted again
+--- main_config
+    thread_pool tiny threads=1 max_queue=2;
+    env SMALLPT_GATE=$TEST_NGINX_SERVER_ROOT/gate;
+--- config
+    location = /render {
+        smallpt;
+        smallpt_thread_pool tiny;
+        smallpt_render_threads 1;
+    }
+    location /files/ {
+        aio threads=tiny;
+        sendfile off;
+    }
+--- user_files
+>>> files/a.txt
+a file read in the pool's threads
+--- init
+# one render held in tiny's thread, two file reads in its queue: the
+# queue is full of tasks that are not the module's
+Smallpt::close_gate();
+Smallpt::get_in_background("/render?spp=4&w=8&h=8", 1);
+Smallpt::wait_held(1, "the render did not start");
+Smallpt::get_in_background("/files/a.txt", 2);
+Smallpt::wait_log(qr/task #\d+ added to thread pool "tiny"/, 3,
+                  "the file reads were not queued");
+--- request
+GET /render?spp=4&w=8&h=6
+--- error_code: 503
+--- error_log
+thread pool "tiny" queue overflow
+
+
+
+=== TEST 10: once the pool is idle again, renders are accepted without a reload
+--- init
+Smallpt::open_gate();
+Smallpt::wait_log(qr/complete task #\d+ in thread pool "tiny"/, 3,
+                  "the render and the reads did not finish");
+--- request eval
+["GET /render?spp=4&w=64&h=48&format=ppm", "GET /render?spp=4&w=64&h=48&format=ppm"]
+--- error_code eval
+[200, 200]
+--- response_body eval
+[Smallpt::reference("64x48_spp4.ppm"), Smallpt::reference("64x48_spp4.ppm")]
+
+
+
+=== TEST 11: a streamed fan-out whose next rows find the pool full: they wait their turn
+--- main_config
+    thread_pool tiny threads=1 max_queue=1;
+    thread_pool bands threads=2;
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        location / {
+            smallpt;
+            smallpt_thread_pool bands;
+        }
+    }
+    # the first band from nginx, the second from Smallpt::serve_when
+    map $arg_rows $band_server {
+        volatile;
+        ~^0-     127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        default  127.0.0.1:$TEST_NGINX_RAND_PORT_2;
+    }
+--- config
+    location = /render {
+        smallpt;
+        smallpt_thread_pool tiny;
+        smallpt_render_threads 1;
+        smallpt_max_spp 1000000;
+    }
+    location = /fan {
+        smallpt;
+        smallpt_thread_pool tiny;
+        smallpt_stream on;
+        smallpt_fanout /band bands=2 retries=0;
+    }
+    location = /band {
+        internal;
+        proxy_pass http://$band_server;
+    }
+--- init
+# Once the first band's rows went to the client, tiny's thread takes an
+# endless render and its queue a small one; only then does the second
+# band come (smallpt.cpp's own rows), to find no room for its encoding.
+# The endless render's client leaves once the rows are said to wait.
+Smallpt::serve_when(Smallpt::rand_port(2),
+    qr/task #\d+ added to thread pool "tiny"/,
+    sub { Smallpt::band_answer("64x48_spp4.ppm", 4, $_[0]) }, 3);
+Smallpt::in_background(0, sub {
+    Smallpt::wait_log(qr/smallpt: streaming 64x48 ppm: headers sent/)
+        or return;
+    my $endless = Smallpt::send_request("GET " . Smallpt::endless("/render"));
+    Smallpt::wait_log(qr/run task #\d+ in thread pool "tiny"/, 2) or return;
+    my $small = Smallpt::send_request("GET /render?spp=4&w=8&h=8");
+    Smallpt::wait_log(qr/rows \d+-47 wait to be encoded/) or return;
+    close $endless;
+    1 while <$small>;
+});
+--- request
+GET /fan?spp=4&w=64&h=48&format=ppm
+--- error_code: 200
+--- response_headers
+Transfer-Encoding: chunked
+--- response_body eval
+Smallpt::reference("64x48_spp4.ppm")
+--- error_log eval
+qr/smallpt: thread pool "tiny" is full, rows \d+-47 wait to be encoded/
+--- no_error_log
+[alert]
+--- timeout: 20

@@ -3,6 +3,7 @@
 # for the status, as nginx's own answers do; without one they are a line
 # of text/plain.
 
+use Smallpt::Preload qw(gate);
 use Test::Nginx::Socket 'no_plan';
 use Smallpt;
 
@@ -90,6 +91,7 @@ fallback for x
 --- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool busy threads=1 max_queue=1;
+    env SMALLPT_GATE=$TEST_NGINX_SERVER_ROOT/gate;
 --- config
     location = /render {
         smallpt;
@@ -101,8 +103,9 @@ fallback for x
 >>> busy.html
 the busy page
 --- init
-Smallpt::get_in_background("/render?spp=64&w=256&h=192", 2, 0.2);
-Time::HiRes::sleep(1);
+Smallpt::close_gate();
+Smallpt::fill_pool("/render?spp=4&w=8&h=8", 1, 1);
+Smallpt::open_gate_when(qr/queue overflow/);
 --- request
 GET /render?spp=4&w=64&h=48
 --- error_code: 503
@@ -110,7 +113,7 @@ GET /render?spp=4&w=64&h=48
 Retry-After: 1
 --- response_body
 the busy page
---- timeout: 0.5
+--- timeout: 2
 
 
 
@@ -119,13 +122,14 @@ the busy page
     location = /render {
         smallpt;
         smallpt_time_limit 200ms;
+        smallpt_max_spp 1000000;
         error_page 503 /slow.html;
     }
 --- user_files
 >>> slow.html
 the slow page
---- request
-GET /render?spp=1024&w=1024&h=768
+--- request eval
+"GET " . Smallpt::endless("/render")
 --- error_code: 503
 --- response_body
 the slow page
@@ -141,9 +145,10 @@ $ENV{TEST_NGINX_USE_VALGRIND} ? 60 : 5
     location = /render {
         smallpt;
         smallpt_time_limit 200ms;
+        smallpt_max_spp 1000000;
     }
---- request
-GET /render?spp=1024&w=1024&h=768
+--- request eval
+"GET " . Smallpt::endless("/render")
 --- error_code: 503
 --- response_headers
 Content-Type: text/plain

@@ -394,16 +394,15 @@ render time limit exceeded waiting for bands
     server {
         listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
         location / {
-            if ($arg_rows !~ "^0-") {
-                rewrite ^ /slow last;
-            }
             smallpt;
         }
-        # its headers and body at 60 bytes a second: about 3 s
-        location = /slow {
-            limit_rate 60;
-            return 200 "a band too short, slowly";
-        }
+    }
+    # the first band from nginx, the others from Smallpt::serve_when
+    # (volatile: subrequests share their parent's cached variables)
+    map $arg_rows $band_server {
+        volatile;
+        ~^0-     127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        default  127.0.0.1:$TEST_NGINX_RAND_PORT_2;
     }
 --- config
     location = /render {
@@ -413,8 +412,13 @@ render time limit exceeded waiting for bands
     }
     location = /band {
         internal;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/;
+        proxy_pass http://$band_server;
     }
+--- init
+# the other bands answer too short, once the client's headers have gone
+# with the first band's rows (nginx's debug line of them)
+Smallpt::serve_when(Smallpt::rand_port(2), qr/^Transfer-Encoding: chunked/,
+                    "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\ntoo short");
 --- request
 GET /render?spp=4&w=64&h=48&format=ppm
 --- ignore_response
@@ -477,3 +481,231 @@ smallpt_band_retries_total{location="bad"} 2
 smallpt_band_failures_total{location="good"} 0
 smallpt_band_failures_total{location="bad"} 1
 }]
+
+
+
+=== TEST 16: a fan-out's image is a render for the metrics and $smallpt_render_time
+--- http_config
+    log_format timed '$uri render=$smallpt_render_time';
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        location / {
+            smallpt;
+            smallpt_render_threads 1;
+        }
+    }
+--- config
+    location = /streamed {
+        smallpt;
+        smallpt_stream on;
+        smallpt_fanout /band bands=3;
+        access_log logs/error.log timed;
+    }
+    location = /buffered {
+        smallpt;
+        smallpt_fanout /band bands=3;
+        smallpt_metrics_name /streamed;
+        access_log logs/error.log timed;
+    }
+    location = /band {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/;
+    }
+    location = /metrics {
+        smallpt_metrics;
+    }
+--- init
+for my $uri ("/streamed", "/buffered") {
+    my ($status, $body) = Smallpt::get("$uri?spp=4&w=64&h=48&format=ppm");
+    $body eq Smallpt::reference("64x48_spp4.ppm")
+        or Test::More::fail("premise: $uri did not answer the image ($status)");
+}
+--- request
+GET /metrics
+--- response_body_filters eval
+Smallpt::metrics_lines('smallpt_render_seconds_count{location="/streamed"}',
+                       'smallpt_requests_total{location="/streamed",outcome="ok"}')
+--- response_body
+smallpt_requests_total{location="/streamed",outcome="ok"} 2
+smallpt_render_seconds_count{location="/streamed"} 2
+--- error_log eval
+[qr{^/streamed render=\d+\.\d{3}$}, qr{^/buffered render=\d+\.\d{3}$}]
+
+
+
+=== TEST 17: a band server that redirects (X-Accel-Redirect): 502 once, the connection goes on
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        location / {
+            add_header X-Accel-Redirect /elsewhere;
+            return 200 "a redirect\n";
+        }
+    }
+--- config
+    location = /render {
+        smallpt;
+        smallpt_fanout /band bands=2 retries=1;
+    }
+    location = /band {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/;
+    }
+    location = /elsewhere {
+        return 200 "not a band\n";
+    }
+    location = /after {
+        return 200 "after\n";
+    }
+--- pipelined_requests eval
+["GET /render?spp=4&w=8&h=6", "GET /after"]
+--- error_code eval
+[502, 200]
+--- response_body eval
+["a band of the image could not be rendered\n", "after\n"]
+--- no_error_log
+[alert]
+--- timeout: 5
+
+
+
+=== TEST 18: a band server that redirects to the fan-out location: no fan-out from a band
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        location / {
+            add_header X-Accel-Redirect "/render?spp=4&w=32&h=24";
+            return 200 "a redirect\n";
+        }
+    }
+--- config
+    location = /render {
+        smallpt;
+        smallpt_fanout /band bands=4 retries=0;
+    }
+    location = /band {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/;
+    }
+    location = /metrics {
+        smallpt_metrics;
+    }
+--- request eval
+["GET /render?spp=4&w=32&h=24", "GET /metrics"]
+--- error_code eval
+[502, 200]
+--- response_body_filters eval
+[[], [Smallpt::metrics_lines('smallpt_band_requests_total')]]
+--- response_body eval
+["a band of the image could not be rendered\n",
+ "smallpt_band_requests_total{location=\"/render\"} 4\n"]
+--- no_error_log
+[alert]
+--- timeout: 5
+
+
+
+=== TEST 19: the band location renders itself (internal; smallpt;): the image
+--- config
+    location = /render {
+        smallpt;
+        smallpt_fanout /band bands=3;
+    }
+    location = /band {
+        internal;
+        smallpt;
+    }
+--- pipelined_requests eval
+["GET /render?spp=4&w=64&h=48&format=ppm", "GET /render?spp=4&w=64&h=48&format=ppm"]
+--- error_code eval
+[200, 200]
+--- response_body eval
+[Smallpt::reference("64x48_spp4.ppm"), Smallpt::reference("64x48_spp4.ppm")]
+--- no_error_log
+[alert]
+[error]
+--- timeout: 5
+
+
+
+=== TEST 20: the band location's error_page: the band failed all the same, 502 once
+--- config
+    location = /render {
+        smallpt;
+        smallpt_stream on;
+        smallpt_fanout /band bands=3 retries=0;
+    }
+    location = /band {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/;
+        error_page 502 = @here;
+    }
+    location @here {
+        smallpt;
+    }
+    location = /after {
+        return 200 "after\n";
+    }
+--- pipelined_requests eval
+["GET /render?spp=4&w=64&h=48&format=ppm", "GET /after"]
+--- error_code eval
+[502, 200]
+--- response_body eval
+["a band of the image could not be rendered\n", "after\n"]
+--- no_error_log
+[alert]
+--- timeout: 5
+
+
+
+=== TEST 21: a fan-out location that is its own band location: refused by nginx -t
+--- config
+    location = /render {
+        smallpt;
+        smallpt_fanout /render;
+    }
+--- request
+GET /render
+--- must_die
+--- error_log
+smallpt: "smallpt_fanout /render" names its own location: its bands would fan out again
+
+
+
+=== TEST 22: twenty fan-outs whose band server redirects: no descriptor left behind
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        location / {
+            add_header X-Accel-Redirect /elsewhere;
+            return 200 "a redirect\n";
+        }
+    }
+--- config
+    location = /render {
+        smallpt;
+        smallpt_fanout /band bands=2 retries=1;
+    }
+    location = /band {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1/;
+    }
+    location = /elsewhere {
+        return 200 "not a band\n";
+    }
+--- init
+# nginx runs as one process here: its descriptors, before and after
+my $pid = Test::Nginx::Util::get_pid_from_pidfile('');
+my $fds = sub { my @fd = glob "/proc/$pid/fd/*"; scalar @fd };
+my $before = $fds->();
+Smallpt::fire(4, ("GET /render?spp=4&w=8&h=6") x 20);
+$main::fired = $Smallpt::fired{failed} // 0;
+$main::left = $fds->() - $before;
+--- request
+GET /elsewhere
+--- response_body_filters eval
+sub { "502s $main::fired, descriptors left $main::left\n" }
+--- response_body
+502s 20, descriptors left 0
+--- no_error_log
+[alert]

@@ -2,6 +2,7 @@
 # its images for good, and an nginx proxy_cache in front of it that renders
 # each image once.
 
+use Smallpt::Preload qw(gate);
 use Test::Nginx::Socket 'no_plan';
 use Smallpt;
 
@@ -129,7 +130,8 @@ spp: 3 is too small; expected an integer from 4 to 1024
 
 
 === TEST 6: with proxy_cache_lock, clients that ask at once share one render
---- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
+--- main_config
+    env SMALLPT_GATE=$TEST_NGINX_SERVER_ROOT/gate;
 --- http_config
     proxy_cache_path cache keys_zone=smallpt:1m max_size=64m
                      inactive=30d;
@@ -155,8 +157,13 @@ spp: 3 is too small; expected an integer from 4 to 1024
         add_header X-Cache-Status $upstream_cache_status;
     }
 --- init
-Smallpt::get_in_background("/render?spp=64&w=256&h=192", 2, 0);
-Time::HiRes::sleep(0.3);
+# the first render is held at the gate, so the other two ask while it is
+# under way: they wait on the cache lock (nginx says so once each), and
+# only then does the render go on
+Smallpt::close_gate();
+Smallpt::get_in_background("/render?spp=64&w=256&h=192", 2);
+Smallpt::wait_held(1, "the first render did not start");
+Smallpt::open_gate_when(qr/http file cache lock u:0 wt:0/, 2);
 --- request
 GET /render?spp=64&w=256&h=192
 --- error_code: 200

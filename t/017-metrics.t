@@ -4,6 +4,7 @@
 # on a fresh nginx (the zone starts empty) and reads the counters back.
 # Reloads and two workers: t/018-metrics-workers.t.
 
+use Smallpt::Preload qw(gate);
 use Test::Nginx::Socket 'no_plan';
 use Smallpt;
 
@@ -161,9 +162,9 @@ smallpt_requests_total{location="/render",outcome="failed"} 0
 
 
 === TEST 3: a full queue: refused, while the gauges show the renders waiting
---- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool busy threads=1 max_queue=1;
+    env SMALLPT_GATE=$TEST_NGINX_SERVER_ROOT/gate;
 --- config
     location = /render {
         smallpt;
@@ -175,8 +176,8 @@ smallpt_requests_total{location="/render",outcome="failed"} 0
         smallpt_metrics;
     }
 --- init
-Smallpt::get_in_background("/render?spp=128&w=256&h=192", 2, 0.1);
-Time::HiRes::sleep(0.6);
+Smallpt::close_gate();
+Smallpt::fill_pool("/render?spp=4&w=8&h=8", 1, 1);
 --- request eval
 ["GET /render?spp=4&w=64&h=48", "GET /metrics"]
 --- error_code eval
@@ -192,13 +193,13 @@ smallpt_requests_total{location="/render",outcome="refused"} 1
 smallpt_renders_in_progress{location="/render"} 2
 smallpt_tasks_queued{location="/render"} 1
 ']
---- timeout: 0.5
+--- timeout: 2
 
 
 
 === TEST 4: once the renders are answered the gauges are back to zero
---- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- init
+Smallpt::open_gate();
 Smallpt::wait_metric('smallpt_requests_total{location="/render",outcome="ok"}',
                      2, 60);
 --- request
@@ -223,13 +224,14 @@ smallpt_tasks_queued{location="/render"} 0
         smallpt;
         smallpt_thread_pool smallpt;
         smallpt_time_limit 300ms;
+        smallpt_max_spp 1000000;
     }
 
     location = /metrics {
         smallpt_metrics;
     }
 --- request eval
-["GET /render?spp=1024&w=1024&h=768", "GET /metrics"]
+["GET " . Smallpt::endless("/render"), "GET /metrics"]
 --- error_code eval
 [503, 200]
 --- response_body_filters eval
@@ -250,35 +252,37 @@ $ENV{TEST_NGINX_USE_VALGRIND} ? 60 : 5
 
 
 === TEST 6: a client that goes away: cancelled; the rows it finished are samples
---- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool smallpt threads=2;
 --- config
     location = /render {
         smallpt;
         smallpt_thread_pool smallpt;
+        smallpt_render_threads 1;
+        smallpt_stream on;
     }
 
     location = /metrics {
         smallpt_metrics;
     }
 --- init
-Smallpt::get_in_background("/render?spp=1024&w=256&h=96", 1, 0, 1.5);
+# the client leaves once rows have come, after the PPM's header (16
+# bytes): the render has finished some rows, and has 31 times as many to go
+Smallpt::leave_after_body("/render?spp=256&w=256&h=2048&format=ppm", 16);
 Smallpt::wait_metric('smallpt_requests_total{location="/render",outcome="cancelled"}',
-                     1, 30);
+                     1, 60);
 --- request
 GET /metrics
 --- response_body_filters eval
 sub {
     my ($body) = @_;
-    open my $fh, '<', $Test::Nginx::Util::ErrLogFile or die $!;
-    my $log = do { local $/; <$fh> };
-    my ($rows) = $log =~ /smallpt: render cancelled after (\d+) of 96 rows/;
+    my ($rows) = map { /render cancelled after (\d+) of 2048 rows/ }
+                 Smallpt::log_lines(qr/render cancelled after/);
     my $samples = Smallpt::metric($body, 'smallpt_samples_total{location="/render"}');
     my $cancelled = Smallpt::metric($body,
         'smallpt_requests_total{location="/render",outcome="cancelled"}');
     return "cancelled $cancelled\n"
-           . (defined $rows && $samples == $rows * 256 * 1024
+           . (defined $rows && $rows > 0 && $samples == $rows * 256 * 256
               ? "samples: the rows finished\n"
               : "samples $samples, rows " . ($rows // 'none') . "\n");
 }

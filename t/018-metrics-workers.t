@@ -24,15 +24,15 @@ sub mix {
         ("GET /render?spp=4&w=32&h=24\nIf-None-Match: *") x $n,
         ("GET /render?spp=3") x $n,
         ("POST /render?spp=4") x $n,
-        # refused when the queue is full, else past the time limit
-        ("GET /slow?spp=1024&w=1024&h=768") x $n,
-        # never refused nor done in time: cancelled by the client
-        ("abort 0.2 GET /abort?spp=1024&w=1024&h=768") x $n);
+        # never done: refused when the queue is full, else past the limit
+        ("GET " . Smallpt::endless("/slow")) x $n,
+        # never refused nor done: cancelled by the client
+        ("abort 0.2 GET " . Smallpt::endless("/abort")) x $n);
 }
 
 
 # Adds a location to the running configuration and reloads: returns once
-# the new workers answer.
+# the new workers run and the old ones have stopped accepting.
 sub reload_with {
     my ($location) = @_;
 
@@ -46,20 +46,15 @@ sub reload_with {
     print $out $text;
     close $out;
 
-    my $log = $Test::Nginx::Util::ErrLogFile;
-    my $count = sub {
-        open my $fh, '<', $log or return 0;
-        return scalar grep { /start worker process/ } <$fh>;
-    };
-    my $started = $count->();
+    my $started = () = Smallpt::log_lines(qr/start worker process/);
+    my $stopping = () = Smallpt::log_lines(qr/gracefully shutting down/);
 
     kill 'HUP', Test::Nginx::Util::get_pid_from_pidfile('') or die "HUP: $!";
 
-    for (1 .. 100) {
-        last if $count->() >= $started + 2;
-        Time::HiRes::sleep(0.1);
-    }
-    Time::HiRes::sleep(0.3);
+    Smallpt::wait_log(qr/start worker process/, $started + 2,
+                      "the reload started no new workers");
+    Smallpt::wait_log(qr/gracefully shutting down/, $stopping + 2,
+                      "the old workers did not stop accepting");
 }
 
 __DATA__
@@ -81,6 +76,7 @@ __DATA__
         smallpt;
         smallpt_metrics_name /render;
         smallpt_time_limit 300ms;
+        smallpt_max_spp 1000000;
     }
 
     location = /abort {
@@ -88,13 +84,15 @@ __DATA__
         smallpt_metrics_name /render;
         smallpt_thread_pool abort;
         smallpt_render_threads 1;
+        smallpt_max_spp 1000000;
     }
 
     location = /metrics {
         smallpt_metrics;
     }
 --- init
-Smallpt::signal_master('HUP', 0.5);
+# the reload comes once the clients are at work
+Smallpt::signal_master('HUP', qr/smallpt: rendering/);
 Smallpt::fire(16, main::mix(40));
 Smallpt::wait_metric('smallpt_renders_in_progress{location="/render"}', 0, 30);
 --- request
@@ -162,18 +160,21 @@ smallpt_samples_total{location="/added"} 3072
     location = /render {
         smallpt;
         smallpt_thread_pool smallpt;
+        smallpt_max_spp 1000000;
     }
 
     location = /metrics {
         smallpt_metrics;
     }
 --- init
-Smallpt::get_in_background("/render?spp=1024&w=1024&h=768", 3, 0);
+Smallpt::get_in_background(Smallpt::endless("/render"), 3);
 $main::before = Smallpt::wait_metric('smallpt_renders_in_progress{location="/render"}',
-                                     3, 10);
+                                     3, 20);
 my $master = Test::Nginx::Util::get_pid_from_pidfile('');
+my $started = () = Smallpt::log_lines(qr/start worker process/);
 kill 'KILL', grep { $_ } split /\s+/, `pgrep -P $master`;
-Time::HiRes::sleep(1);
+Smallpt::wait_log(qr/start worker process/, $started + 2,
+                  "the master did not start new workers");
 --- request
 GET /metrics
 --- response_body_filters eval

@@ -1,7 +1,7 @@
 /*
- * The renderer's public side: argument checks, the choice of a renderer for
- * the CPU (trace_scalar.c, trace_avx2.c, trace_avx512.c), jobs shared by
- * threads, and a thread runner.
+ * The renderer's public side: argument checks, jobs shared by threads, each
+ * rendered by its instruction set's renderer (isa.c's table), and a thread
+ * runner.
  *
  * Shared job fields are touched only through GCC/clang __atomic builtins.
  */
@@ -9,15 +9,12 @@
 #define _POSIX_C_SOURCE  200809L
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 #include "smallpt.h"
-#include "smallpt_trace.h"
-
-
-static const char  *isa_names[] = { "auto", "scalar", "avx2", "avx512" };
+#include "smallpt_isa.h"
 
 
 const char *
@@ -64,220 +61,16 @@ smallpt_effective_spp(int spp)
 }
 
 
-int
-smallpt_isa_supported(int isa)
+size_t
+smallpt_rgb_size(int width, int rows)
 {
-    switch (isa) {
-    case SMALLPT_ISA_SCALAR:
-        return 1;
-#if (SMALLPT_X86_SIMD)
-    case SMALLPT_ISA_AVX2:
-        return __builtin_cpu_supports("avx2")
-               && __builtin_cpu_supports("fma");
-    case SMALLPT_ISA_AVX512:
-        return __builtin_cpu_supports("avx512f");
-#endif
-    default:
+    if (width < 1 || rows < 1 || (size_t) width > SIZE_MAX / 3
+        || (size_t) rows > SIZE_MAX / 3 / (size_t) width)
+    {
         return 0;
     }
-}
 
-
-#if (SMALLPT_X86_SIMD)
-
-/*
- * How fast an instruction set is here: the thread's CPU time of a small
- * render (64 rows of 8 pixels at spp 4, of an image 768 rows high: the
- * renderer then gives each row a lane of its 64) through its renderer, in
- * nanoseconds; -1 if it failed.
- */
-
-static int
-trial_claim(void *data)
-{
-    int  *next = data;
-
-    return *next < 64 ? (*next)++ : -1;
-}
-
-
-static void
-trial_done(void *data, int row)
-{
-    (void) data;
-    (void) row;
-}
-
-
-static int
-trial_stopped(void *data)
-{
-    (void) data;
-    return 0;
-}
-
-
-static long long
-isa_trial(int (*render)(const smallpt_trace_rows_args *a))
-{
-    int                      next;
-    unsigned char            rgb[64 * 8 * 3];
-    struct timespec          t0, t1;
-    smallpt_trace_rows_args  args;
-
-    next = 0;
-    args.width = 8;
-    args.height = 768;
-    args.samps = 1;
-    args.rgb = rgb;
-    args.first_row = 0;
-    args.lanes = 0;
-    args.claim = trial_claim;
-    args.done = trial_done;
-    args.stopped = trial_stopped;
-    args.data = &next;
-
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0) != 0
-        || render(&args) != SMALLPT_OK
-        || clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1) != 0)
-    {
-        return -1;
-    }
-
-    return (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
-}
-
-
-static int  isa_measured;
-
-
-/*
- * AVX-512 or AVX2, whichever rendered faster here: three trials each, in
- * turn, the fastest of each compared. Which one wins depends on the CPU, so
- * it is measured, not assumed: on AMD EPYC (Zen 4) AVX-512 takes 0.8 of
- * AVX2's time; on an Intel Xeon (issue 15, an earlier engine) AVX2 won.
- */
-static void
-isa_measure(void)
-{
-    int        i;
-    long long  t, avx2, avx512;
-
-    avx2 = -1;
-    avx512 = -1;
-
-    for (i = 0; i < 3; i++) {
-        t = isa_trial(smallpt_trace_rows_avx2);
-        avx2 = avx2 < 0 || (t >= 0 && t < avx2) ? t : avx2;
-
-        t = isa_trial(smallpt_trace_rows_avx512);
-        avx512 = avx512 < 0 || (t >= 0 && t < avx512) ? t : avx512;
-    }
-
-    isa_measured = avx512 >= 0 && (avx2 < 0 || avx512 < avx2)
-                   ? SMALLPT_ISA_AVX512 : SMALLPT_ISA_AVX2;
-}
-
-#endif
-
-
-/*
- * The fastest here. The vectors beat the portable C by far (it takes about
- * 3 times AVX2's time, measured), so where the CPU has AVX-512 and AVX2 both
- * are timed once, on the first call (about 5 ms of CPU), and the faster
- * one kept; else AVX2, else the portable C.
- */
-int
-smallpt_isa_best(void)
-{
-#if (SMALLPT_X86_SIMD)
-    static pthread_once_t  once = PTHREAD_ONCE_INIT;
-#endif
-
-#if defined(SMALLPT_ISA_FORCE)
-    /* a build for testing one path: make ISA=scalar|avx2|avx512 */
-    return SMALLPT_ISA_FORCE;
-#endif
-
-#if (SMALLPT_X86_SIMD)
-    if (smallpt_isa_supported(SMALLPT_ISA_AVX512)
-        && smallpt_isa_supported(SMALLPT_ISA_AVX2))
-    {
-        pthread_once(&once, isa_measure);
-        return isa_measured;
-    }
-
-    if (smallpt_isa_supported(SMALLPT_ISA_AVX2)) {
-        return SMALLPT_ISA_AVX2;
-    }
-#endif
-
-    return SMALLPT_ISA_SCALAR;
-}
-
-
-const char *
-smallpt_isa_name(int isa)
-{
-    if (isa < 0 || isa > SMALLPT_ISA_AVX512) {
-        return "unknown";
-    }
-
-    return isa_names[isa];
-}
-
-
-int
-smallpt_isa_parse(const char *name)
-{
-    int  isa;
-
-    for (isa = 0; isa <= SMALLPT_ISA_AVX512; isa++) {
-        if (strcmp(name, isa_names[isa]) == 0) {
-            return isa;
-        }
-    }
-
-    return -1;
-}
-
-
-int
-smallpt_exact(void)
-{
-    int  exact;
-
-    exact = smallpt_trace_exact_scalar();
-
-#if (SMALLPT_X86_SIMD)
-    /* each is compiled for its instruction set: run where the CPU has it */
-    if (smallpt_isa_supported(SMALLPT_ISA_AVX2)) {
-        exact = exact && smallpt_trace_exact_avx2();
-    }
-
-    if (smallpt_isa_supported(SMALLPT_ISA_AVX512)) {
-        exact = exact && smallpt_trace_exact_avx512();
-    }
-#endif
-
-    return exact;
-}
-
-
-/* The renderer for an instruction set this CPU runs. */
-static int
-(*renderer(int isa))(const smallpt_trace_rows_args *a)
-{
-    switch (isa) {
-#if (SMALLPT_X86_SIMD)
-    case SMALLPT_ISA_AVX512:
-        return smallpt_trace_rows_avx512;
-    case SMALLPT_ISA_AVX2:
-        return smallpt_trace_rows_avx2;
-#endif
-    default:
-        return smallpt_trace_rows_scalar;
-    }
+    return (size_t) width * (size_t) rows * 3;
 }
 
 
@@ -439,7 +232,7 @@ smallpt_job_run(smallpt_job *job)
     args.stopped = job_stopped;
     args.data = job;
 
-    rc = renderer(job->isa)(&args);
+    rc = smallpt_isa_entry(job->isa)->trace_rows(&args);
 
     /* the other threads stop too: what they render is not wanted now */
     if (rc != SMALLPT_OK && rc != SMALLPT_ECANCELLED) {

@@ -1,11 +1,15 @@
 /*
  * smallpt in C: Kevin Beason's smallpt path tracer (smallpt.cpp, MIT),
  * ported so that every image is byte-for-byte the one smallpt.cpp writes.
+ * This is the tracer's interface: its limits and version, the status codes
+ * of every smallpt_ function (the service code's in service/ too), the
+ * instruction sets, jobs and the threads that render them, and bands.
  *
  * The library has no mutable global state. A render is described by a
  * smallpt_job; any number of threads may call smallpt_job_run() on the same
- * job at once: each claims rows (and traces 16 of them together) until none
- * is left or the job is cancelled. A job may cover only a band of the
+ * job at once: each claims rows (and traces up to 64 of them together, one
+ * path a row: LANES in smallpt_trace.h) until none is left or the job is
+ * cancelled. A job may cover only a band of the
  * image's rows: its bytes are those rows of the whole image.
  */
 
@@ -50,12 +54,14 @@ enum {
 };
 
 
-/* Instruction sets a render can use; each gives the same image. */
+/*
+ * Instruction sets a render can use; each gives the same image. 0 is
+ * "auto", the best this CPU runs; the others are numbered 1 to
+ * smallpt_isa_count() in the order of tracer/isa.c's table, 1 the portable
+ * C ("scalar"), and known by name: "scalar", "avx2", "avx512".
+ */
 enum {
-    SMALLPT_ISA_AUTO = 0,   /* the best this CPU runs */
-    SMALLPT_ISA_SCALAR,     /* portable C */
-    SMALLPT_ISA_AVX2,       /* x86-64 AVX2 and FMA: eight lanes at once */
-    SMALLPT_ISA_AVX512      /* x86-64 AVX-512F: eight lanes at once */
+    SMALLPT_ISA_AUTO = 0
 };
 
 
@@ -65,13 +71,19 @@ const char *smallpt_strerror(int status);
 /* The samples per pixel smallpt.cpp really takes for spp: 4 * (spp / 4). */
 int smallpt_effective_spp(int spp);
 
+/* How many instruction sets this build knows, whether this CPU runs them. */
+int smallpt_isa_count(void);
+
 /* 1 if this build and this CPU can run the instruction set isa, else 0. */
 int smallpt_isa_supported(int isa);
 
-/* The instruction set auto chooses here: AVX-512, AVX2 or scalar. */
+/*
+ * The instruction set auto chooses here: the one this CPU runs besides the
+ * portable C, or of several the fastest, timed once; else scalar.
+ */
 int smallpt_isa_best(void);
 
-/* "auto", "scalar", "avx2" or "avx512"; and back (-1: unknown name). */
+/* "auto", "scalar", "avx2"...; and back (-1: unknown name). */
 const char *smallpt_isa_name(int isa);
 int smallpt_isa_parse(const char *name);
 
@@ -110,6 +122,9 @@ typedef struct {
     int             handing;    /* a thread is in ready(); atomically */
 } smallpt_job;
 
+
+/* width * rows * 3, the bytes of that many rows; 0 if too large or bad. */
+size_t smallpt_rgb_size(int width, int rows);
 
 /*
  * Prepares a job for rows first_row to last_row (0 to height - 1: the whole
@@ -163,89 +178,5 @@ int smallpt_render(smallpt_job *job, int threads,
  */
 int smallpt_bands(int height, int bands, int *first);
 
-
-/*
- * The CPUs this process may use: its affinity mask (all online CPUs unless
- * restricted), capped by a cgroup v2 or v1 CPU quota, rounded up. At least 1.
- */
-int smallpt_cpus(void);
-
-
-/* Output formats. */
-enum {
-    SMALLPT_FORMAT_PNG = 0, /* 8-bit RGB PNG, lossless */
-    SMALLPT_FORMAT_PPM,     /* P3, exactly as smallpt.cpp writes image.ppm */
-    SMALLPT_FORMAT_RGB      /* raw 8-bit RGB, top row first, no header */
-};
-
-/* "png", "ppm" or "rgb"; and back, in any case (-1: unknown name). */
-const char *smallpt_format_name(int format);
-int smallpt_format_parse(const char *name, size_t len);
-
-/*
- * The MIME type: image/png, image/x-portable-pixmap or
- * application/octet-stream.
- */
-const char *smallpt_format_type(int format);
-
-/* width * rows * 3, the bytes of that many rows; 0 if too large or bad. */
-size_t smallpt_rgb_size(int width, int rows);
-
-
-/* A growing memory buffer; `limit` (0: none) caps its length. */
-typedef struct {
-    unsigned char  *data;
-    size_t          len;
-    size_t          cap;
-    size_t          limit;
-} smallpt_buf;
-
-
-/* Frees the buffer's memory and empties it; its limit stays. */
-void smallpt_buf_free(smallpt_buf *buf);
-
-/*
- * The most bytes the encoding of a width x height image takes in format
- * (a PNG of incompressible pixels); 0 if that does not fit in a size_t.
- */
-size_t smallpt_max_size(int format, int width, int height);
-
-/*
- * Appends the encoding of an 8-bit RGB image (width * height * 3 bytes, top
- * row first) to buf. The same bytes as the encoder below, fed any way.
- */
-int smallpt_encode(int format, const unsigned char *rgb, int width,
-    int height, smallpt_buf *buf);
-
-
-/*
- * An encoder fed rows in order, for answers sent while they render. Its
- * output is a function of the pixels only: zlib is flushed after a fixed
- * number of rows (a function of the width), however the rows arrive.
- */
-typedef struct smallpt_encoder_s  smallpt_encoder;
-
-/*
- * Starts an encoding of a width x height image into buf and appends its
- * header; NULL with *rc set (SMALLPT_EINVAL, SMALLPT_ENOMEM) on failure.
- */
-smallpt_encoder *smallpt_encoder_start(int format, int width, int height,
-    smallpt_buf *buf, int *rc);
-
-/* Appends the encoding of the next `rows` rows (rgb: rows * width * 3). */
-int smallpt_encoder_rows(smallpt_encoder *enc, const unsigned char *rgb,
-    int rows);
-
-/* Appends the end of the image (every row given) and frees the encoder. */
-int smallpt_encoder_finish(smallpt_encoder *enc);
-
-/* Frees an encoder without finishing its image. */
-void smallpt_encoder_free(smallpt_encoder *enc);
-
-/*
- * Writes the versions of libpng and zlib the PNG encoder runs with, as
- * "libpng1.6.39-zlib1.2.13", into buf (size bytes, NUL-terminated).
- */
-void smallpt_png_versions(char *buf, size_t size);
 
 #endif /* SMALLPT_H */

@@ -1,7 +1,7 @@
 /*
  * Inside the renderer: smallpt.cpp's scene, vector arithmetic and random
- * numbers, shared by the renderers of every instruction set
- * (trace_scalar.c, trace_avx2.c, trace_avx512.c; see smallpt_trace_impl.h).
+ * numbers, shared by the renderers of every instruction set (trace_NAME.c,
+ * one file each: see smallpt_isa.h and smallpt_trace_impl.h).
  *
  * Every floating-point operation is the one smallpt.cpp performs, in the
  * same order and grouping, so the image is bit for bit the reference's.
@@ -35,6 +35,8 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "smallpt_isa.h"
 
 
 #if defined(__FAST_MATH__)
@@ -146,71 +148,23 @@ static const sphere  spheres[NSPHERES] = {
 #define EPS  1e-4
 
 
-
-
 /* Rows each thread traces at once (see smallpt_trace_impl.h), at most 64. */
 #define LANES  64
 
 
-/* What a renderer renders: rows it claims one at a time until none is left. */
-typedef struct {
-    int             width;
-    int             height;
-    int             samps;      /* samples per subpixel: spp / 4 */
-    unsigned char  *rgb;        /* row r's pixels at (r - first_row) * 3w */
-    int             first_row;
-    int             lanes;      /* rows in flight at the most; 0: any */
-    int           (*claim)(void *data);           /* a row, or -1: none */
-    void          (*done)(void *data, int row);   /* a row is finished */
-    int           (*stopped)(void *data);         /* asked every bounce */
-    void           *data;
-} smallpt_trace_rows_args;
-
-
-/* x86-64 with GCC or clang: AVX2 and AVX-512 paths, chosen at run time */
+/*
+ * x86 with GCC or clang: the AVX2 and AVX-512 files build their renderers.
+ * Their entries (smallpt_isa.h): the functions smallpt_trace_impl.h made
+ * and a CPU check, `supported`; elsewhere the name alone, not supported.
+ */
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
 #define SMALLPT_X86_SIMD  1
-#endif
 
-
-/*
- * The renderers, one per instruction set; each returns SMALLPT_OK,
- * SMALLPT_ECANCELLED or SMALLPT_ENOMEM.
- */
-int smallpt_trace_rows_scalar(const smallpt_trace_rows_args *a);
-
-#if (SMALLPT_X86_SIMD)
-int smallpt_trace_rows_avx2(const smallpt_trace_rows_args *a);
-int smallpt_trace_rows_avx512(const smallpt_trace_rows_args *a);
-#endif
-
-/*
- * The vector sine and cosine of the AVX2 and AVX-512 renderers, for the
- * tests: for each of n angles 0 <= x < 2 pi, sin x and cos x as the
- * renderer uses them (trig()'s where it vouches for glibc's bits, else
- * glibc's), whether they are glibc's, and trig()'s own before rounding,
- * hi + lo. Returns how many are glibc's.
- */
-typedef struct {
-    double  sin_x, cos_x;
-    double  sin_hi, sin_lo;
-    double  cos_hi, cos_lo;
-    int     glibc;
-} smallpt_trig_result;
-
-#if (SMALLPT_X86_SIMD)
-size_t smallpt_trace_trig_avx2(const double *x, smallpt_trig_result *out,
-    size_t n);
-size_t smallpt_trace_trig_avx512(const double *x, smallpt_trig_result *out,
-    size_t n);
-#endif
-
-/* rounds_apart() as each renderer's file is compiled (its target, flags) */
-int smallpt_trace_exact_scalar(void);
-
-#if (SMALLPT_X86_SIMD)
-int smallpt_trace_exact_avx2(void);
-int smallpt_trace_exact_avx512(void);
+#define SMALLPT_X86_ISA(isa_name, cpu_check)                                 \
+    { .name = isa_name, .supported = cpu_check, .trace_rows = trace_rows,     \
+      .exact = trace_exact, .trig = trace_trig }
+#else
+#define SMALLPT_X86_ISA(isa_name, cpu_check)  { .name = isa_name }
 #endif
 
 

@@ -1,8 +1,9 @@
 /*
- * The path tracer, written once and compiled once per instruction set: the
- * including file defines TRACE_ROWS (the name of the renderer it makes),
- * VW (the lanes of a vector) and these types and operations, each the IEEE
- * or integer operation of every lane:
+ * The path tracer, written once and compiled once per instruction set,
+ * into the static functions its file's entry points to (smallpt_isa.h):
+ * trace_rows(), the renderer, trace_exact() and, with VD_FMA, trace_trig().
+ * The including file defines VW (the lanes of a vector) and these types and
+ * operations, each the IEEE or integer operation of every lane:
  *
  *   vd, vectors of doubles: vd_load, vd_store, vd_set, vd_add, vd_sub,
  *       vd_mul, vd_div, vd_sqrt, vd_abs, vd_lt, vd_gt,
@@ -11,13 +12,15 @@
  *   vm, their comparison masks: vm_and, vm_or, vm_andnot(a, b) (a and not
  *       b), vm_bits (a bit per lane, lane 0 lowest) and vm_from_bits;
  *   vi, vectors of 64-bit integers: vi_load, vi_store, vi_set, vi_select,
- *       vi_eq, vd_lookup(table, i) (table[i], i from 0 to 15), and
- *       vi_rand48_next, vi_rand48_value: erand48() on each lane's state.
+ *       vi_eq, vd_lookup(table, i) (table[i], i from 0 to 15), vi_add,
+ *       vi_and, vi_or, vi_shl32 and vi_shr32 (each lane shifted by 32
+ *       bits), vi_mul32 (the product of each lane's low 32 bits, 64 bits
+ *       wide) and vd_from_vi (each lane's bits as a double): what
+ *       vi_rand48() here needs for erand48() on each lane's state.
  *
  * A file whose target has FMA defines VD_FMA, vd_fma(a, b, c) (a * b + c
- * rounded once), vi_from_vd (the bits of each lane) and TRACE_TRIG (the
- * name of its test entry to trig()): the sines and cosines are then
- * computed in vectors, see trig().
+ * rounded once) and vi_from_vd (the bits of each lane): the sines and
+ * cosines are then computed in vectors, see trig().
  *
  * smallpt's radiance() is recursive, so one path is one long chain of
  * dependent operations and the CPU waits on each. Here each thread traces
@@ -210,13 +213,6 @@ vv_make(vd x, vd y, vd z)
     v.y = y;
     v.z = z;
     return v;
-}
-
-
-static inline vvec
-vv_set(vec a)
-{
-    return vv_make(vd_set(a.x), vd_set(a.y), vd_set(a.z));
 }
 
 
@@ -637,15 +633,15 @@ trig(vd x, vd *sin_x, vd *cos_x, vd *sin_lo, vd *cos_lo)
 #endif
 
 
-#if defined(TRACE_TRIG)
+#if defined(VD_FMA)
 
 /*
  * For the tests: n angles 0 <= x < 2 pi, their sin and cos as the
  * renderer gets them, trig()'s or the C library's; returns how many were
  * the C library's.
  */
-size_t
-TRACE_TRIG(const double *x, smallpt_trig_result *out, size_t n)
+static size_t
+trace_trig(const double *x, smallpt_trig_result *out, size_t n)
 {
     size_t    i, j, called;
     double    a[VW], s[VW], c[VW], sl[VW], cl[VW];
@@ -1194,8 +1190,8 @@ bounce_lanes(engine *en)
 }
 
 
-int
-TRACE_ROWS(const smallpt_trace_rows_args *a)
+static int
+trace_rows(const smallpt_trace_rows_args *a)
 {
     int           k, rc, lanes;
     engine       *en;
@@ -1311,4 +1307,15 @@ TRACE_ROWS(const smallpt_trace_rows_args *a)
     free(en);
 
     return rc;
+}
+
+
+/*
+ * 1 if a * b + c rounds twice as this file is compiled, for its target and
+ * flags: smallpt_exact() asks each instruction set the CPU runs.
+ */
+static int
+trace_exact(void)
+{
+    return rounds_apart();
 }

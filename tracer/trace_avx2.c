@@ -13,7 +13,8 @@
  * The target includes FMA for the sine and cosine (trig() in
  * smallpt_trace_impl.h), the only place that fuses, with vd_fma(); the ban
  * on contraction in smallpt_trace.h keeps every other a * b + c rounded
- * twice. Chosen at run time when the CPU has AVX2 and FMA (render.c).
+ * twice. Its entry, smallpt_isa_avx2, serves where the CPU has AVX2 and FMA
+ * (isa.c times it against AVX-512 where both are there).
  */
 
 #include "smallpt_trace.h"
@@ -24,6 +25,7 @@
 #pragma clang attribute push (__attribute__((target("avx2,fma"))), \
                               apply_to = function)
 #else
+#pragma GCC push_options
 #pragma GCC target("avx2,fma")
 #endif
 
@@ -292,19 +294,24 @@ vd_lookup(const double *table, vi i)
 }
 
 
-#define TRACE_ROWS  smallpt_trace_rows_avx2
-#define TRACE_TRIG  smallpt_trace_trig_avx2
 #include "smallpt_trace_impl.h"
-
-
-int
-smallpt_trace_exact_avx2(void)
-{
-    return rounds_apart();
-}
 
 #if defined(__clang__)
 #pragma clang attribute pop
+#else
+#pragma GCC pop_options
 #endif
 
+
+/* for any x86 CPU, outside the target: it runs before the choice */
+static int
+supported(void)
+{
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
 #endif /* SMALLPT_X86_SIMD */
+
+
+const smallpt_isa_impl  smallpt_isa_avx2 =
+    SMALLPT_X86_ISA("avx2", supported);

@@ -5,7 +5,8 @@
  * would fuse even _mm512_mul_pd and _mm512_add_pd into it: only the ban on
  * contraction in smallpt_trace.h keeps it out, but for the sine and cosine
  * (trig() in smallpt_trace_impl.h), which fuse on purpose with vd_fma().
- * Chosen at run time when the CPU has AVX-512F (render.c).
+ * Its entry, smallpt_isa_avx512, serves where the CPU has AVX-512F (isa.c
+ * times it against AVX2).
  */
 
 #include "smallpt_trace.h"
@@ -16,6 +17,7 @@
 #pragma clang attribute push (__attribute__((target("avx512f"))), \
                               apply_to = function)
 #else
+#pragma GCC push_options
 #pragma GCC target("avx512f")
 #endif
 
@@ -109,19 +111,24 @@ static inline vd vd_from_vi(vi a) { return _mm512_castsi512_pd(a); }
 static inline vi vi_from_vd(vd a) { return _mm512_castpd_si512(a); }
 
 
-#define TRACE_ROWS  smallpt_trace_rows_avx512
-#define TRACE_TRIG  smallpt_trace_trig_avx512
 #include "smallpt_trace_impl.h"
-
-
-int
-smallpt_trace_exact_avx512(void)
-{
-    return rounds_apart();
-}
 
 #if defined(__clang__)
 #pragma clang attribute pop
+#else
+#pragma GCC pop_options
 #endif
 
+
+/* for any x86 CPU, outside the target: it runs before the choice */
+static int
+supported(void)
+{
+    return __builtin_cpu_supports("avx512f");
+}
+
 #endif /* SMALLPT_X86_SIMD */
+
+
+const smallpt_isa_impl  smallpt_isa_avx512 =
+    SMALLPT_X86_ISA("avx512", supported);

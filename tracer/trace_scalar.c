@@ -1,6 +1,8 @@
 /*
  * The portable renderer: the engine of smallpt_trace_impl.h on "vectors"
- * of one lane, plain C.
+ * of one lane, plain C. Its entry, smallpt_isa_scalar, is the first of
+ * isa.c's table: every CPU runs it, and auto takes it when no other
+ * instruction set is there.
  */
 
 #include <string.h>
@@ -66,12 +68,21 @@ vd_from_vi(vi a)
 }
 
 
-#define TRACE_ROWS  smallpt_trace_rows_scalar
 #include "smallpt_trace_impl.h"
 
 
-int
-smallpt_trace_exact_scalar(void)
+static int
+supported(void)
 {
-    return rounds_apart();
+    return 1;
 }
+
+
+/* no trig: its sines and cosines are glibc's, one lane at a time */
+const smallpt_isa_impl  smallpt_isa_scalar = {
+    .name = "scalar",
+    .supported = supported,
+    .trace_rows = trace_rows,
+    .exact = trace_exact,
+    .trig = NULL
+};

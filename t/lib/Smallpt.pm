@@ -146,8 +146,9 @@ sub ppm_band {
 
 
 # Runs $code in a child process after $delay seconds; returns at once.
-# The child is stopped, if it still runs, before the next block begins
-# and when the test file ends: a block leaves no client behind.
+# The child is stopped, if it still runs, before the next block that
+# starts a server of its own, and when the test file ends: a block leaves
+# no client behind (a block that reuses the server keeps them).
 sub in_background {
     my ($delay, $code) = @_;
 
@@ -179,7 +180,9 @@ my $reaping;
 
 sub reap_at_block_end {
     return if $reaping++;
-    Test::Nginx::Util::add_block_preprocessor(sub { stop_background() });
+    Test::Nginx::Util::add_block_preprocessor(sub {
+        stop_background() if defined $_[0]->config;
+    });
     Test::Nginx::Util::add_cleanup_handler(sub { stop_background() });
 }
 
@@ -216,14 +219,42 @@ sub get_in_background {
 }
 
 
+# A connection to the test server on which $request went (the raw bytes;
+# "GET URI" for a plain HTTP/1.0 GET): read it, or close it to leave.
+sub send_request {
+    my ($request) = @_;
+
+    $request = "$request HTTP/1.0\r\nHost: localhost\r\n\r\n"
+        if $request =~ m{^GET \S+\z};
+
+    my $port = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                     PeerPort => $port)
+        or return undef;
+    print $sock $request;
+    return $sock;
+}
+
+
 # A client in the background connects, sends $request (the raw bytes;
 # "GET URI" for a plain HTTP/1.0 GET) and, once the error log has $n lines
 # (1 if not given) that match $re, closes its connection without reading.
 sub leave_when {
     my ($request, $re, $n) = @_;
 
-    $request = "$request HTTP/1.0\r\nHost: localhost\r\n\r\n"
-        if $request =~ m{^GET \S+\z};
+    in_background(0, sub {
+        my $sock = send_request($request) or return;
+        wait_log($re, $n);
+        close $sock;
+    });
+}
+
+
+# A client in the background GETs $uri (HTTP/1.0) and closes its
+# connection once it has read the headers and more than $bytes bytes of
+# the body: the first rows of a streamed image, say.
+sub leave_after_body {
+    my ($uri, $bytes) = @_;
 
     my $port = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
 
@@ -231,10 +262,72 @@ sub leave_when {
         my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                          PeerPort => $port)
             or return;
-        print $sock $request;
-        wait_log($re, $n);
+        print $sock "GET $uri HTTP/1.0\r\nHost: localhost\r\n\r\n";
+
+        my $got = '';
+        while (sysread $sock, $got, 65536, length $got) {
+            my $end = index $got, "\r\n\r\n";
+            last if $end >= 0 && length($got) - $end - 4 > $bytes;
+        }
         close $sock;
     });
+}
+
+
+# A server of one's own on 127.0.0.1:$port, for the block's nginx to ask
+# (a band server that answers as nginx cannot): it takes each connection,
+# reads the request's head, waits until the error log has $n lines (1 if
+# not given) that match $re, then writes $response (or what the code ref
+# $response gives for the request's head) and closes. Listening before this
+# returns: nginx never finds the port closed.
+sub serve_when {
+    my ($port, $re, $response, $n) = @_;
+
+    my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                       LocalPort => $port, Listen => 16,
+                                       ReuseAddr => 1)
+        or die "listen on $port: $!";
+
+    in_background(0, sub {
+        while (my $c = $listen->accept) {
+            my $head = '';
+            while ($head !~ /\r\n\r\n/) {
+                sysread($c, $head, 4096, length $head) or last;
+            }
+            wait_log($re, $n);
+            print $c ref $response ? $response->($head) : $response;
+            close $c;
+        }
+    });
+
+    close $listen;
+}
+
+
+# The answer a band server gives to the band request in $head, made of
+# a reference image ($name, e.g. "64x48_spp4.ppm", rendered at spp $spp):
+# its rows as raw RGB, the ETag the module gives them.
+sub band_answer {
+    my ($name, $spp, $head) = @_;
+
+    my ($w, $h) = $name =~ /^(\d+)x(\d+)_/;
+    my ($first, $last) = $head =~ /[?&]rows=(\d+)-(\d+)/
+        or return "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+    my $rows = substr ppm_to_rgb(reference($name)), $first * $w * 3,
+                      ($last - $first + 1) * $w * 3;
+
+    return "HTTP/1.1 200 OK\r\nContent-Length: " . length($rows) . "\r\n"
+           . 'ETag: "smallpt' . smallpt_version()
+           . "-${w}x$h-${spp}spp-rows$first-$last-rgb\"\r\n\r\n$rows";
+}
+
+
+# The port the harness chose for $TEST_NGINX_RAND_PORT_$n in this block.
+sub rand_port {
+    my ($n) = @_;
+    no warnings 'once';
+    return $Test::Nginx::Util::RandPorts->{"TEST_NGINX_RAND_PORT_$n"}
+        // die "no TEST_NGINX_RAND_PORT_$n in this block's configuration";
 }
 
 
@@ -585,8 +678,9 @@ sub server_timings {
 # closes its connection if no answer came within SECONDS. Returns and keeps
 # in %fired the outcomes seen, as the module names them: a GET's 200 is
 # "ok", a HEAD's "head", 304 "not_modified", 400 and 405 "bad_request",
-# 503 with Retry-After "refused", 503 without "timed_out", a connection
-# closed first "cancelled"; "other" is anything else.
+# 503 with Retry-After "refused", 503 without and 504 "timed_out", 500 and
+# 502 "failed", a connection closed first "cancelled"; "other" is anything
+# else (no answer within patience() seconds too).
 sub fire {
     my ($concurrency, @requests) = @_;
 
@@ -652,8 +746,12 @@ sub fire_one {
         return 'cancelled';
     }
 
-    local $/;
-    my $response = <$sock> // '';
+    # a server that never answers gives 'other', not a test that hangs
+    my ($response, $deadline) = ('', time + patience());
+    my $select = IO::Select->new($sock);
+    while (time < $deadline && $select->can_read($deadline - time)) {
+        sysread($sock, $response, 65536, length $response) or last;
+    }
     close $sock;
 
     my ($status) = $response =~ m{^HTTP/1\.\d (\d{3})};
@@ -664,6 +762,8 @@ sub fire_one {
     if ($status eq '503') {
         return $response =~ /^Retry-After: \d+\r$/mi ? 'refused' : 'timed_out';
     }
+    return 'timed_out' if $status eq '504';
+    return 'failed' if $status eq '500' || $status eq '502';
     return 'other';
 }
 

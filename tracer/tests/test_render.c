@@ -9,7 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../smallpt.h"
+#include "smallpt.h"
+#include "smallpt_encode.h"
 #include "check.h"
 
 
@@ -102,7 +103,7 @@ test_isa_paths(void)
 
     tested = 0;
 
-    for (isa = SMALLPT_ISA_SCALAR; isa <= SMALLPT_ISA_AVX512; isa++) {
+    for (isa = 1; isa <= smallpt_isa_count(); isa++) {
         if (!smallpt_isa_supported(isa)) {
             printf("test_render: %s not supported here, not tested\n",
                    smallpt_isa_name(isa));
@@ -117,14 +118,22 @@ test_isa_paths(void)
     }
 
     CHECK(tested >= 1);
-    CHECK(smallpt_isa_supported(SMALLPT_ISA_SCALAR));
+    CHECK(smallpt_isa_parse("scalar") == 1);
+    CHECK(smallpt_isa_supported(1));
     CHECK(smallpt_isa_supported(smallpt_isa_best()));
     CHECK(!smallpt_isa_supported(SMALLPT_ISA_AUTO));
-    CHECK(!smallpt_isa_supported(99));
-    CHECK(smallpt_isa_parse("avx2") == SMALLPT_ISA_AVX2);
-    CHECK(smallpt_isa_parse("scalar") == SMALLPT_ISA_SCALAR);
+    CHECK(!smallpt_isa_supported(smallpt_isa_count() + 1));
+    CHECK(smallpt_isa_parse("auto") == SMALLPT_ISA_AUTO);
+    CHECK(smallpt_isa_parse("avx2") >= 1);
+    CHECK(smallpt_isa_parse("avx512") >= 1);
     CHECK(smallpt_isa_parse("sse") == -1);
-    CHECK(strcmp(smallpt_isa_name(SMALLPT_ISA_AVX512), "avx512") == 0);
+    CHECK(strcmp(smallpt_isa_name(smallpt_isa_count() + 1), "unknown") == 0);
+
+    /* each name names its instruction set, once */
+    for (isa = SMALLPT_ISA_AUTO; isa <= smallpt_isa_count(); isa++) {
+        CHECK_MSG(smallpt_isa_parse(smallpt_isa_name(isa)) == isa, "%s",
+                  smallpt_isa_name(isa));
+    }
 }
 
 
@@ -160,10 +169,10 @@ test_bands(void)
         { 46, 47 }
     };
 
-    whole = render_band(64, 48, 4, 0, 47, SMALLPT_ISA_SCALAR);
+    whole = render_band(64, 48, 4, 0, 47, smallpt_isa_parse("scalar"));
     stride = 64 * 3;
 
-    for (isa = SMALLPT_ISA_SCALAR; isa <= SMALLPT_ISA_AVX512; isa++) {
+    for (isa = 1; isa <= smallpt_isa_count(); isa++) {
         if (!smallpt_isa_supported(isa)) {
             continue;
         }

@@ -14,8 +14,9 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "../smallpt.h"
-#include "../smallpt_trace.h"
+#include "smallpt.h"
+#include "smallpt_isa.h"
+#include "smallpt_trace.h"
 #include "check.h"
 #include "trig_compare.h"
 
@@ -145,10 +146,11 @@ test_path(const char *name, trig_fn trig, const double *x, size_t n)
 int
 main(void)
 {
-    int             k, tested;
-    size_t          n;
-    double         *x;
-    unsigned short  xi[3] = { 0, 0, 12345 };
+    int                      k, isa, tested;
+    size_t                   n;
+    double                  *x;
+    unsigned short           xi[3] = { 0, 0, 12345 };
+    const smallpt_isa_impl  *e;
 
     x = malloc((RANDOM_ANGLES + 4096) * sizeof(double));
     if (x == NULL) {
@@ -176,17 +178,13 @@ main(void)
     n = add_around(x, n, 2 * PI, 64);
     tested = 0;
 
-#if (SMALLPT_X86_SIMD)
-    if (smallpt_isa_supported(SMALLPT_ISA_AVX2)) {
-        test_path("avx2", smallpt_trace_trig_avx2, x, n);
-        tested++;
+    for (isa = 1; isa <= smallpt_isa_count(); isa++) {
+        e = smallpt_isa_entry(isa);
+        if (e->trig != NULL && smallpt_isa_supported(isa)) {
+            test_path(e->name, e->trig, x, n);
+            tested++;
+        }
     }
-
-    if (smallpt_isa_supported(SMALLPT_ISA_AVX512)) {
-        test_path("avx512", smallpt_trace_trig_avx512, x, n);
-        tested++;
-    }
-#endif
 
     if (tested == 0) {
         printf("test_trig: no SIMD path with FMA here: nothing to test\n");

@@ -18,8 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../smallpt.h"
-#include "../smallpt_trace.h"
+#include "smallpt.h"
+#include "smallpt_isa.h"
+#include "smallpt_trace.h"
 #include "trig_compare.h"
 
 
@@ -111,23 +112,21 @@ check_path(const char *name, trig_fn trig, unsigned long angles,
 int
 main(int argc, char **argv)
 {
-    int             bad;
-    unsigned long   angles;
-    unsigned short  seed;
+    int                      bad, isa;
+    unsigned long            angles;
+    unsigned short           seed;
+    const smallpt_isa_impl  *e;
 
     angles = argc > 1 ? strtoul(argv[1], NULL, 10) : 100000000;
     seed = argc > 2 ? (unsigned short) strtoul(argv[2], NULL, 10) : 1;
     bad = 0;
 
-#if (SMALLPT_X86_SIMD)
-    if (smallpt_isa_supported(SMALLPT_ISA_AVX2)) {
-        bad |= check_path("avx2", smallpt_trace_trig_avx2, angles, seed);
+    for (isa = 1; isa <= smallpt_isa_count(); isa++) {
+        e = smallpt_isa_entry(isa);
+        if (e->trig != NULL && smallpt_isa_supported(isa)) {
+            bad |= check_path(e->name, e->trig, angles, seed);
+        }
     }
-
-    if (smallpt_isa_supported(SMALLPT_ISA_AVX512)) {
-        bad |= check_path("avx512", smallpt_trace_trig_avx512, angles, seed);
-    }
-#endif
 
     return bad;
 }

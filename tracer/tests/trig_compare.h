@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../smallpt_trace.h"
+#include "smallpt_isa.h"
 
 
 /*

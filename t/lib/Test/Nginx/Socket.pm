@@ -393,9 +393,10 @@ sub parse_response ($$$) {
     my $len = scalar $res->header("Content-Length");
     my $left;
 
-    if ($code eq '304' || $code eq '101') {
+    if ($code eq '101') {
         $res->content($rest);
-    } elsif ($head_req) {
+    } elsif ($head_req || $code eq '304' || $code eq '204') {
+        # no body, whatever the headers say (RFC 9112, 6.3)
         $res->content('');
         $left = $rest if length $rest;
     } elsif (defined $te && $te =~ /\bchunked\b/i) {
@@ -768,6 +769,10 @@ sub run_test_helper ($$$) {
                     $res = Test::Nginx::Socket::Response->new(code => 200, content => $raw);
                     $raw_headers = '';
                 } else {
+                    # each pipelined request is HEAD or not on its own
+                    $head_req = $block->pipelined_requests->[$k - 1]
+                                =~ /^\s*HEAD\s/ ? 1 : 0
+                        if $pipelined;
                     ($res, $raw_headers, $left) = parse_response($name, $raw, $head_req);
                 }
                 if ($k < $count) {

@@ -671,9 +671,29 @@ sub cleanup () {
 # The driver
 # ---------------------------------------------------------------------------
 
+# Kills every nginx still running from this server root, and its workers
+# (a daemon master leads its process group): one that a failed or killed
+# run left behind would hold the port for every run after it.
+sub stop_strays () {
+    my $root = "-p $ServRoot/";
+    for my $dir (glob '/proc/[0-9]*') {
+        my ($pid) = $dir =~ m{(\d+)$};
+        next if $pid == $$;
+        open my $in, '<', "$dir/cmdline" or next;
+        my $cmd = do { local $/; <$in> } // '';
+        close $in;
+        $cmd =~ tr/\0/ /;
+        next unless index($cmd, $root) >= 0 && $cmd =~ /nginx/;
+        warn "WARNING: stopping nginx $pid left from an earlier run: $cmd\n";
+        my $pgrp = getpgrp($pid);
+        kill SIGKILL, (defined $pgrp && $pgrp == $pid) ? -$pid : $pid;
+    }
+}
+
 sub run_tests () {
     get_nginx_version();
     $ENV{TEST_NGINX_SERVER_PORT} //= $ServerPort;
+    stop_strays() unless $NoNginxManager;
 
     my @blocks = Test::Base::blocks();
     @blocks = shuffle @blocks unless $NoShuffle;
@@ -853,6 +873,8 @@ END {
     }
     stop_nginx() if -f $PidFile || defined $ChildPid || $PendingShutdownBlock
                     || $ValgrindStarted;
+    # whatever the verdict: nothing this file started keeps running
+    stop_strays();
 }
 
 1;

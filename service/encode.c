@@ -15,7 +15,7 @@
 #include <png.h>
 #include <zlib.h>
 
-#include "smallpt.h"
+#include "smallpt_encode.h"
 
 
 /*
@@ -124,19 +124,6 @@ smallpt_format_parse(const char *name, size_t len)
     }
 
     return -1;
-}
-
-
-size_t
-smallpt_rgb_size(int width, int rows)
-{
-    if (width < 1 || rows < 1 || (size_t) width > SIZE_MAX / 3
-        || (size_t) rows > SIZE_MAX / 3 / (size_t) width)
-    {
-        return 0;
-    }
-
-    return (size_t) width * (size_t) rows * 3;
 }
 
 

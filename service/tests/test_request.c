@@ -5,9 +5,9 @@
 
 #include <string.h>
 
-#include "../smallpt.h"
-#include "../smallpt_request.h"
-#include "check.h"
+#include "smallpt.h"
+#include "smallpt_request.h"
+#include "../../tracer/tests/check.h"
 
 
 typedef struct {

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "smallpt.h"
+#include "smallpt_cpus.h"
 
 
 static int read_line(const char *path, char *buf, size_t size);

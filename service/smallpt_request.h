@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "smallpt.h"
+#include "smallpt_encode.h"
 
 
 /* Room for any message of smallpt_query_parse, with its NUL. */

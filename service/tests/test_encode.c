@@ -7,8 +7,8 @@
 
 #include <png.h>
 
-#include "../smallpt.h"
-#include "check.h"
+#include "smallpt_encode.h"
+#include "../../tracer/tests/check.h"
 
 
 /* Decodes a PNG with libpng into 8-bit RGB; NULL if it cannot. */

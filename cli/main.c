@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "smallpt.h"
+#include "smallpt_cpus.h"
+#include "smallpt_encode.h"
 
 
 #define EXIT_USAGE  2

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../smallpt_metrics.h"
-#include "check.h"
+#include "smallpt_metrics.h"
+#include "../../tracer/tests/check.h"
 
 
 /* 1 if text has the whole line `line`. */

@@ -4,12 +4,13 @@
 # second argument (failalloc.so, see t/lib/failalloc.c), a render whose
 # threads run out of memory.
 #
-#   tracer/tests/cli.sh build/smallpt [build/failalloc.so]
+#   cli/tests/cli.sh build/smallpt [build/failalloc.so]
 
 set -u
 
 smallpt=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-data=$(cd "$(dirname "$0")/data" && pwd)
+# smallpt.cpp's own images and their SHA-256: the tracer's reference data
+data=$(cd "$(dirname "$0")/../../tracer/tests/data" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failed=0
@@ -45,6 +46,10 @@ same() {
 
 ref_sha=$(awk '$2 == "1024x768_spp4.ppm" { print $1 }' "$data/SHA256SUMS")
 
+# every instruction set: a file tracer/trace_NAME.c each (tracer/isa.c)
+isas=$(cd "$(dirname "$0")/../../tracer" && ls trace_*.c |
+       sed 's/^trace_\(.*\)\.c$/\1/')
+
 # like smallpt.cpp: "smallpt 4" writes image.ppm, 1024x768, in the cwd
 (cd "$tmp" && "$smallpt" 4 2>"$tmp/err") || fail "smallpt 4: $(cat "$tmp/err")"
 same "$(sha < "$tmp/image.ppm")" "$ref_sha" "image.ppm, all CPUs"
@@ -57,7 +62,7 @@ for threads in 1 7; do
 done
 
 # every instruction set this CPU runs gives that image
-for isa in scalar avx2 avx512; do
+for isa in $isas; do
     if "$smallpt" --isa=$isa -W 1 -H 1 -o - 4 >/dev/null 2>&1; then
         same "$("$smallpt" --isa=$isa -o - 4 | sha)" "$ref_sha" \
             "1024x768 spp 4 with $isa"
@@ -72,7 +77,7 @@ done
 # 64), samples per subpixel from 1 to 10, at 1 to 3 threads and with each
 # instruction set, against the SHA-256 of smallpt.cpp's own images (its
 # size set from the environment, nothing else changed)
-for isa in scalar avx2 avx512; do
+for isa in $isas; do
     "$smallpt" --isa=$isa -W 1 -H 1 -o - 4 >/dev/null 2>&1 || continue
     for case in 1x1:4:1 7x3:5:2 333x17:12:3 31x29:40:2 1x130:8:1 \
                 1x130:8:3 129x5:4:2 2x64:8:1 3x800:4:1 3x800:4:2; do

@@ -1,9 +1,10 @@
-# The tracer's unit tests and the smallpt program under AddressSanitizer and
+# The unit tests and the smallpt program under AddressSanitizer and
 # UndefinedBehaviorSanitizer. Included by the top-level Makefile, or on its
-# own: make -f fuzz/sanitize.mk sanitize
+# own from the project root: make -f mk/sanitize.mk sanitize
 #
-#   make sanitize            build into build/sanitize/, run the five unit
-#                            tests and tracer/tests/cli.sh with that smallpt
+#   make sanitize            build into build/sanitize/, run every unit
+#                            test and cli/tests/cli.sh with that smallpt
+#                            (several 1024x768 renders: a few minutes)
 #   make sanitize SANITIZE_CC=clang
 #
 # Any sanitizer report ends the program with an error (-fno-sanitize-recover),
@@ -13,12 +14,15 @@
 # leave the including Makefile's default goal as it is
 SANITIZE_GOAL := $(.DEFAULT_GOAL)
 
+# LIB_SRCS, LIB_INCS, CLI_SRCS, UNIT_NAMES...: what the Makefile builds
+include mk/sources.mk
+
 SANITIZE_CC     ?= gcc
 SANITIZE_DIR    ?= $(or $(BUILD),build)/sanitize
 SANITIZE_CFLAGS ?= -O1 -g
 SANITIZE_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer \
                    -fno-sanitize-recover=all
-SANITIZE_STD    := -std=c99 -Wall -Wextra -Wpedantic -pthread
+SANITIZE_STD    := -std=c99 -Wall -Wextra -Wpedantic -pthread $(LIB_INCS)
 SANITIZE_LIBS   := -lpng -lz -lm
 SANITIZE_PKGS   := gcc make libc6-dev libpng-dev zlib1g-dev
 # Leaks count too; a report exits 86, which no test expects of smallpt.
@@ -28,36 +32,28 @@ SANITIZE_PKGS   := gcc make libc6-dev libpng-dev zlib1g-dev
 SANITIZE_ENV    := ASAN_OPTIONS=detect_leaks=1:exitcode=86:strict_string_checks=1:detect_stack_use_after_return=0 \
                    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86
 
-# the top-level Makefile's list when this is included after it, else
-# tracer/*.c but main.c
-SANITIZE_SRCS   := $(or $(TRACER_SRCS),$(filter-out tracer/main.c,\
-                       $(wildcard tracer/*.c)))
-SANITIZE_HDRS   := $(or $(TRACER_HDRS),$(wildcard tracer/*.h))
-SANITIZE_OBJS   := $(SANITIZE_SRCS:tracer/%.c=$(SANITIZE_DIR)/obj/%.o)
-SANITIZE_TESTS  := $(SANITIZE_DIR)/test_render $(SANITIZE_DIR)/test_trig \
-                   $(SANITIZE_DIR)/test_encode $(SANITIZE_DIR)/test_request \
-                   $(SANITIZE_DIR)/test_metrics
+SANITIZE_OBJS   := $(LIB_SRCS:%.c=$(SANITIZE_DIR)/obj/%.o)
+SANITIZE_CLI    := $(CLI_SRCS:%.c=$(SANITIZE_DIR)/obj/%.o)
+SANITIZE_TESTS  := $(UNIT_NAMES:%=$(SANITIZE_DIR)/%)
 
 .PHONY: sanitize sanitize-build sanitize-deps
-.SECONDARY: $(SANITIZE_OBJS) $(SANITIZE_DIR)/obj/main.o
+.SECONDARY: $(SANITIZE_OBJS) $(SANITIZE_CLI)
 
 sanitize-build: $(SANITIZE_TESTS) $(SANITIZE_DIR)/smallpt
 
 sanitize-deps:
 	@scripts/need $(SANITIZE_PKGS)
 
-$(SANITIZE_DIR)/obj/%.o: tracer/%.c $(SANITIZE_HDRS)
+$(SANITIZE_DIR)/obj/%.o: %.c $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(SANITIZE_CC) $(SANITIZE_CFLAGS) $(SANITIZE_STD) $(SANITIZE_FLAGS) \
 	    -c $< -o $@
 
-$(SANITIZE_DIR)/smallpt: $(SANITIZE_DIR)/obj/main.o $(SANITIZE_OBJS)
+$(SANITIZE_DIR)/smallpt: $(SANITIZE_CLI) $(SANITIZE_OBJS)
 	$(SANITIZE_CC) $(SANITIZE_CFLAGS) $(SANITIZE_FLAGS) -pthread -o $@ $^ \
 	    $(SANITIZE_LIBS)
 
-$(SANITIZE_DIR)/test_%: tracer/tests/test_%.c tracer/tests/check.h \
-                        tracer/tests/trig_compare.h $(SANITIZE_OBJS) \
-                        $(SANITIZE_HDRS)
+$(SANITIZE_DIR)/test_%: test_%.c $(TEST_HDRS) $(SANITIZE_OBJS) $(LIB_HDRS)
 	$(SANITIZE_CC) $(SANITIZE_CFLAGS) $(SANITIZE_STD) $(SANITIZE_FLAGS) \
 	    -o $@ $< $(SANITIZE_OBJS) $(SANITIZE_LIBS)
 
@@ -66,7 +62,7 @@ sanitize: sanitize-build
 	    echo "sanitize: $$t"; \
 	    $(SANITIZE_ENV) $$t || exit 1; \
 	done
-	@echo "sanitize: tracer/tests/cli.sh $(SANITIZE_DIR)/smallpt"
-	@$(SANITIZE_ENV) tracer/tests/cli.sh $(SANITIZE_DIR)/smallpt
+	@echo "sanitize: cli/tests/cli.sh $(SANITIZE_DIR)/smallpt"
+	@$(SANITIZE_ENV) cli/tests/cli.sh $(SANITIZE_DIR)/smallpt
 
 .DEFAULT_GOAL := $(SANITIZE_GOAL)
