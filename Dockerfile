@@ -8,12 +8,12 @@
 #   curl -o image.png 'http://127.0.0.1:9000/?spp=16'
 #   curl http://127.0.0.1:9145/metrics
 #
-# At start scripts/serve sizes the render thread pool to the CPUs the
+# At start container/serve sizes the render thread pool to the CPUs the
 # container is given (cgroup quota and cpuset, as `smallpt --cpus` counts
 # them), and configures the role SMALLPT_ROLE names: single (the default)
 # renders each image itself, front fans it out to the band servers at
 # SMALLPT_BAND_URL, band renders bands of rows for a front (see
-# scripts/serve and README's fan-out section): one image, three roles.
+# container/serve and README's fan-out section): one image, three roles.
 # nginx's master runs as root, its worker as www-data. Logs: the access log
 # on stdout, the error log on stderr (`docker logs`).
 #
@@ -105,21 +105,25 @@ RUN want=$(cat /tmp/debs/nginx-version) \
     && dpkg-query -W libnginx-mod-http-smallpt smallpt
 
 COPY nginx.conf /usr/local/share/smallpt/
-COPY scripts/serve /usr/local/share/smallpt/scripts/
-# the viewer page at /view: scripts/serve links html/ into nginx's prefix
+COPY container/serve /usr/local/share/smallpt/container/
+# signs URLs for SMALLPT_URL_SECRET (openssl: ca-certificates brings it)
+COPY scripts/sign-url /usr/local/bin/smallpt-sign-url
+# the viewer page at /view: container/serve links html/ into nginx's prefix
 COPY html/view.html /usr/local/share/smallpt/html/
 
 # the module and the program are the packages' (dpkg -S); the package
 # enabled the module, and it loads into this nginx (the version check
 # above, done by nginx: `nginx -t` reads the stock nginx.conf, which loads
-# /etc/nginx/modules-enabled/*.conf); the smallpt program runs; the prefix
-# directory is www-data's too, so that `docker run --user www-data` works
-# (then nothing runs as root)
+# /etc/nginx/modules-enabled/*.conf); the smallpt program runs, and
+# smallpt-sign-url signs (with openssl); the prefix directory is www-data's
+# too, so that `docker run --user www-data` works (then nothing runs as
+# root)
 RUN dpkg -S /usr/lib/nginx/modules/ngx_http_smallpt_module.so /usr/bin/smallpt \
     && nginx -t -q \
     && nginx -T 2>/dev/null \
        | grep -x 'load_module modules/ngx_http_smallpt_module.so;' \
     && smallpt --version \
+    && SMALLPT_URL_SECRET=image-check smallpt-sign-url / > /dev/null \
     && install -d -o www-data -g www-data /var/lib/smallpt
 
 # 9000: the renders; 9145: /metrics (publish it where Prometheus runs)
@@ -132,5 +136,5 @@ STOPSIGNAL SIGQUIT
 HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \
     CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/9000 && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 && read -r v s r <&3 && [ \"$s\" = 200 ]"]
 
-CMD ["/usr/local/share/smallpt/scripts/serve", "/var/lib/smallpt", \
+CMD ["/usr/local/share/smallpt/container/serve", "/var/lib/smallpt", \
      "/usr/lib/nginx/modules/ngx_http_smallpt_module.so"]

@@ -16,7 +16,8 @@
 #   make valgrind-test  the HTTP tests with nginx under valgrind
 #   make docker      the container image, tagged smallpt (needs Docker)
 #   make docker-test build it as smallpt:test, run it, test it over HTTP,
-#                    also as a front and band servers (fan-out)
+#                    also as a front and band servers (fan-out), and as a
+#                    public endpoint (signed URLs, private bands, rate limit)
 #   make fuzz        libFuzzer on the parsers and encoders, FUZZ_SECONDS (30)
 #                    each; make fuzz FUZZ_SECONDS=600 for the long run
 #   make deb         the Debian packages, in build/deb, checked by lintian
@@ -193,7 +194,7 @@ run:
 	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS)
 	$(MAKE) $(MODULE) $(BUILD)/smallpt
 	NGINX_BIN=$(NGINX_BIN) SMALLPT=$(BUILD)/smallpt \
-	    scripts/serve $(BUILD)/run $(MODULE)
+	    container/serve $(BUILD)/run $(MODULE)
 
 test:
 	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS) $(TEST_PKGS) $(BROWSER_PKGS) \
@@ -288,7 +289,8 @@ docker:
 	docker build --network=host -t smallpt .
 
 # the image in its default (single) role, then its three roles together
-# (front, band servers, single) on a Docker network of their own
+# (front, band servers, single) on a Docker network of their own, and a
+# front and band server protected as s.yaml deploys them
 docker-test:
 	@scripts/need $(TEST_PKGS) curl openssl
 	scripts/docker-test

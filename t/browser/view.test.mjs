@@ -6,6 +6,9 @@
 //   BROWSER_TEST_URL     http://127.0.0.1:PORT
 //   BROWSER_TEST_PREFIX  nginx's prefix directory (slow/ and fixture/ in it)
 //   BROWSER_TEST_STREAM  1 when the module has smallpt_stream (/stream/)
+//   BROWSER_TEST_SIGNED_URL  http://127.0.0.1:PORT of nginx.conf served
+//                        with BROWSER_TEST_URL_SECRET as SMALLPT_URL_SECRET
+//                        and SMALLPT_RATE_LIMIT=1r/m, SMALLPT_RATE_BURST=5
 //   CHROMIUM             the browser (default /usr/bin/chromium)
 //   MIDSTREAM_LOCATIONS  where the mid-stream check renders, e.g. "/" to
 //                        see it fail on a response that does not stream
@@ -15,6 +18,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -25,6 +29,8 @@ import puppeteer from 'puppeteer-core';
 const BASE = process.env.BROWSER_TEST_URL;
 const PREFIX = process.env.BROWSER_TEST_PREFIX;
 const STREAM = process.env.BROWSER_TEST_STREAM === '1';
+const SIGNED_BASE = process.env.BROWSER_TEST_SIGNED_URL;
+const URL_SECRET = process.env.BROWSER_TEST_URL_SECRET;
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const DATA = new URL('../../tracer/tests/data/', import.meta.url);
 
@@ -33,8 +39,9 @@ if (!BASE || !PREFIX) {
                     + 'BROWSER_TEST_URL and BROWSER_TEST_PREFIX are unset');
 }
 
-// a failed image load is a console error in Chromium: expected for 400, 503
-const STATUS_ERROR = /^Failed to load resource: the server responded with a status of (400|503)\b/;
+// a failed image load is a console error in Chromium: expected for 400,
+// 403 (unsigned), 429 (too often), 503
+const STATUS_ERROR = /^Failed to load resource: the server responded with a status of (400|403|429|503)\b/;
 
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
 
@@ -66,7 +73,7 @@ after(async () => {
 
 // a page in a context of its own (its own cache), with its console errors,
 // uncaught exceptions and requests recorded; closed when the test ends
-async function open(t, url) {
+async function open(t, url, base = BASE) {
     const context = await browser.createBrowserContext();
     const page = await context.newPage();
     const log = { errors: [], requests: [] };
@@ -80,7 +87,7 @@ async function open(t, url) {
     page.on('pageerror', e => log.errors.push('uncaught: ' + e.message));
     page.on('request', r => log.requests.push(r.url()));
     await page.setViewport({ width: 1000, height: 800 });
-    await page.goto(BASE + url, { waitUntil: 'load' });
+    await page.goto(base + url, { waitUntil: 'load' });
 
     return { page, context, log };
 }
@@ -607,6 +614,81 @@ test('a 503 from a full pool: a countdown from Retry-After, then the render',
     await assertPicture(page, reference('64x48_spp4.ppm'));
     const renders = log.requests.filter(u => u.startsWith(BASE + '/full/?'));
     assert.ok(renders.length >= 2, 'tries: ' + renders.join(' '));
+    assert.deepEqual(unexpectedErrors(log), []);
+});
+
+
+// scripts/sign-url's output for the signed server
+function sign(...args) {
+    return execFileSync('scripts/sign-url', args,
+        { env: { ...process.env, SMALLPT_URL_SECRET: URL_SECRET } })
+        .toString().trim();
+}
+
+// the signed server's renders count against this client's rate limit
+// (1 a minute after a burst of 5): this test renders twice, the next one
+// runs the rest out
+test('a signed view: the signed URL rendered, the secret never in the page; '
+     + 'other fields refused with the reason', async t => {
+    const view = sign('--view', '--lifetime', '600',
+                      '/?spp=4&w=64&h=48&format=ppm');
+    assert.match(view, /^\/view\?spp=4&w=64&h=48&format=ppm&expires=\d+&md5=[\w-]{22}$/);
+    const { page, log } = await open(t, view, SIGNED_BASE);
+
+    // the render URL the signature is for, exactly; the page's URL stays
+    await done(page);
+    await assertPicture(page, reference('64x48_spp4.ppm'));
+    const render = SIGNED_BASE + view.replace(/^\/view\?/, '/?');
+    assert.deepEqual(log.requests, [SIGNED_BASE + view, render]);
+    assert.equal(new URL(page.url()).pathname + new URL(page.url()).search,
+                 view);
+    assert.ok(!(await page.content()).includes(URL_SECRET));
+
+    // another spp is not signed: refused, and the page says why
+    await page.$eval('#spp', e => { e.value = ''; });
+    await page.type('#spp', '8');
+    await page.click('#render');
+    assert.deepEqual(await settled(page), {
+        state: 'error',
+        text: 'Not rendered (403): md5: missing; expected a signed URL, '
+              + 'ending in expires=EXPIRES&md5=SIGNATURE.' });
+    assert.equal(log.requests.at(-1),
+                 SIGNED_BASE + '/?spp=8&w=64&h=48&format=ppm');
+
+    // back to what was signed: rendered again, from the signed URL
+    await page.$eval('#spp', e => { e.value = ''; });
+    await page.type('#spp', '4');
+    await page.click('#render');
+    await done(page);
+    assert.equal(log.requests.at(-1), render);
+    assert.deepEqual(unexpectedErrors(log), []);
+});
+
+
+test('a 429 for a client that asks too often: a countdown from Retry-After',
+     async t => {
+    // this client's burst, run out
+    const url = sign('--lifetime', '600', '/?spp=4&w=8&h=8');
+    let limited = null;
+    for (let i = 0; i < 10 && !limited; i++) {
+        const res = await fetch(SIGNED_BASE + url);
+        await res.arrayBuffer();
+        if (res.status === 429) {
+            limited = res;
+        }
+    }
+    assert.ok(limited, 'no 429 after 10 renders at 1r/m with a burst of 5');
+    assert.equal(limited.headers.get('Retry-After'), '60');
+
+    const { page, log } = await open(
+        t, sign('--view', '--lifetime', '600', '/?spp=4&w=64&h=48'),
+        SIGNED_BASE);
+    await page.waitForFunction(
+        t => document.getElementById('status').textContent === t,
+        { timeout: 5000, polling: 20 },
+        'Asked too often (too many requests: more than 1r/m from this '
+        + 'address; retry after 60 s). Retrying in 60 s\u2026');
+    assert.equal((await status(page)).state, 'wait');
     assert.deepEqual(unexpectedErrors(log), []);
 });
 

@@ -374,6 +374,24 @@ sub signal_master {
 }
 
 
+# --- signed URLs (README, "A public endpoint")
+
+# PATH?QUERY signed with $secret by scripts/sign-url, the command README
+# documents, the secret in the environment as it says; @args are its
+# options (--lifetime, --expires, --view) and the URL.
+sub sign_url {
+    my ($secret, @args) = @_;
+
+    local $ENV{SMALLPT_URL_SECRET} = $secret;
+    open my $out, '-|', 'scripts/sign-url', @args or die "sign-url: $!";
+    my $url = <$out>;
+    close $out;
+    die "scripts/sign-url @args: exit " . ($? >> 8) if $? || !defined $url;
+    chomp $url;
+    return $url;
+}
+
+
 # --- waiting for evidence, never for a time
 
 # The test server's root folder, as the harness set it up.
