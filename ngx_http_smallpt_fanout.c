@@ -23,6 +23,13 @@
 #include "ngx_http_smallpt_module.h"
 
 
+/*
+ * How long rows of a streamed fan-out that the pool had no room for wait
+ * before they ask again, in milliseconds: a stream's tick.
+ */
+#define NGX_HTTP_SMALLPT_ENCODE_RETRY  50
+
+
 struct ngx_http_smallpt_band_s {
     ngx_http_smallpt_ctx_t    *front;
     ngx_http_request_t        *sr;          /* this try's, or NULL */
@@ -49,6 +56,7 @@ struct ngx_http_smallpt_fanout_s {
     ngx_msec_t                 slowest;     /* the slowest band's time */
     ngx_event_t                timer;
     ngx_http_smallpt_band_t   *failed;      /* the band that gave up */
+    ngx_event_t                retry;       /* the pool had no room */
 
     /* streamed: bands go to the encoder in order, one task at a time */
     ngx_thread_task_t          task;
@@ -75,7 +83,7 @@ static void ngx_http_smallpt_band_cancel(ngx_http_smallpt_band_t *band);
 static void ngx_http_smallpt_fanout_finish(ngx_http_request_t *r);
 static void ngx_http_smallpt_fanout_respond(ngx_http_request_t *r);
 static void ngx_http_smallpt_fanout_timeout(ngx_event_t *ev);
-static void ngx_http_smallpt_fanout_cleanup(void *data);
+static void ngx_http_smallpt_fanout_terminated(void *data);
 static void ngx_http_smallpt_fanout_encode(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
 static void ngx_http_smallpt_fanout_encode_thread(void *data,
@@ -83,6 +91,7 @@ static void ngx_http_smallpt_fanout_encode_thread(void *data,
 static void ngx_http_smallpt_fanout_encoded(ngx_event_t *ev);
 static void ngx_http_smallpt_fanout_full(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
+static void ngx_http_smallpt_fanout_retry(ngx_event_t *ev);
 static ngx_int_t ngx_http_smallpt_band_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_smallpt_band_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
@@ -124,8 +133,9 @@ ngx_http_smallpt_fanout(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
     fo->bands = ngx_pcalloc(r->pool, n * sizeof(ngx_http_smallpt_band_t));
 
     if (first == NULL || fo->bands == NULL
-        || ngx_http_smallpt_image(r, ctx) != NGX_OK
-        || ngx_http_smallpt_cleanups(r, ctx, ngx_http_smallpt_fanout_cleanup)
+        || ngx_http_smallpt_prepare_job(r, ctx) != NGX_OK
+        || ngx_http_smallpt_add_cleanups(r, ctx,
+                                         ngx_http_smallpt_fanout_terminated)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -194,7 +204,7 @@ ngx_http_smallpt_fanout(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
     fo->timer.log = r->connection->log;
     ngx_add_timer(&fo->timer, slcf->time_limit);
 
-    ctx->state = NGX_HTTP_SMALLPT_FANNING;
+    ngx_http_smallpt_set_state(ctx, NGX_HTTP_SMALLPT_FANNING);
     ngx_http_smallpt_metrics_gauge(r, NGX_HTTP_SMALLPT_RENDERS_IN_PROGRESS, 1);
 
     r->main->count++;
@@ -279,6 +289,10 @@ ngx_http_smallpt_band_ask(ngx_http_request_t *r, ngx_http_smallpt_band_t *band)
     band->tries++;
     band->started = ngx_current_msec;
 
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "smallpt: band %ui (rows %d-%d) asked, try %ui",
+                   band->index, band->first_row, band->last_row, band->tries);
+
     ctx->fanout->pending++;
 
     return NGX_OK;
@@ -340,6 +354,10 @@ ngx_http_smallpt_band_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
         band->done = 1;
         fo->ndone++;
 
+        ngx_log_debug4(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "smallpt: band %ui in after %M ms, %ui of %ui",
+                       band->index, time, fo->ndone, fo->nbands);
+
         if (time > fo->slowest) {
             fo->slowest = time;
         }
@@ -375,6 +393,9 @@ ngx_http_smallpt_band_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
     if (band->tries <= slcf->fanout_retries && !fo->timed_out) {
         fo->retries++;
         ngx_http_smallpt_metrics_band(r, SMALLPT_BAND_RETRIED);
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "smallpt: band %ui asked again", band->index);
 
         if (ngx_http_smallpt_band_ask(r, band) == NGX_OK) {
             return NGX_OK;
@@ -435,6 +456,10 @@ ngx_http_smallpt_fanout_encode(ngx_http_request_t *r,
         return;
     }
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "smallpt: encoding rows %d-%d", fo->encode_first,
+                   fo->encode_first + fo->encode_rows - 1);
+
     fo->next = k;
     fo->full = 0;
     fo->encoding = 1;
@@ -464,7 +489,12 @@ ngx_http_smallpt_fanout_full(ngx_http_request_t *r,
                           fo->encode_first + fo->encode_rows - 1);
         }
 
+        /* non-cancelable: an exiting worker finishes the answer */
         fo->full = 1;
+        fo->retry.handler = ngx_http_smallpt_fanout_retry;
+        fo->retry.data = r;
+        fo->retry.log = r->connection->log;
+        ngx_add_timer(&fo->retry, NGX_HTTP_SMALLPT_ENCODE_RETRY);
         return;
     }
 
@@ -480,14 +510,19 @@ ngx_http_smallpt_fanout_full(ngx_http_request_t *r,
 }
 
 
-/* A tick of a streamed fan-out: rows the pool had no room for, again. */
-void
-ngx_http_smallpt_fanout_tick(ngx_http_request_t *r,
-    ngx_http_smallpt_ctx_t *ctx)
+/* The rows the pool had no room for: asked again. */
+static void
+ngx_http_smallpt_fanout_retry(ngx_event_t *ev)
 {
-    if (ctx->fanout != NULL && ctx->fanout->full) {
-        ngx_http_smallpt_fanout_encode(r, ctx);
-    }
+    ngx_http_request_t      *r = ev->data;
+    ngx_http_smallpt_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_smallpt_module);
+
+    ngx_http_set_log_request(r->connection->log, r);
+
+    ngx_http_smallpt_fanout_encode(r, ctx);
+    ngx_http_run_posted_requests(r->connection);
 }
 
 
@@ -571,6 +606,9 @@ ngx_http_smallpt_band_cancel(ngx_http_smallpt_band_t *band)
     band->sr = NULL;
     band->front->fanout->pending--;
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, sr->connection->log, 0,
+                   "smallpt: band %ui cancelled", band->index);
+
     u = sr->upstream;
 
     if (u != NULL && u->cleanup != NULL) {
@@ -598,6 +636,12 @@ ngx_http_smallpt_fanout_finish(ngx_http_request_t *r)
     fo->finished = 1;
     ngx_http_smallpt_metrics_gauge(r, NGX_HTTP_SMALLPT_RENDERS_IN_PROGRESS,
                                    -1);
+
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "smallpt: fan-out over, %ui of %ui bands in%s%s",
+                   fo->ndone, fo->nbands,
+                   fo->failed != NULL ? ", one failed" : "",
+                   fo->timed_out ? ", time is up" : "");
 
     if (fo->timer.timer_set) {
         ngx_del_timer(&fo->timer);
@@ -640,8 +684,12 @@ ngx_http_smallpt_fanout_respond(ngx_http_request_t *r)
         if (fo->encoding || (fo->full && fo->failed == NULL
                              && !fo->timed_out))
         {
-            /* its end calls this again; or the next tick posts it */
+            /* its end calls this again, after the retry if need be */
             return;
+        }
+
+        if (fo->retry.timer_set) {
+            ngx_del_timer(&fo->retry);
         }
 
         if (!ctx->streaming && fo->failed == NULL && !fo->timed_out
@@ -669,7 +717,7 @@ ngx_http_smallpt_fanout_respond(ngx_http_request_t *r)
     }
 
     if (ctx->streaming) {
-        ctx->state = NGX_HTTP_SMALLPT_DONE;
+        ngx_http_smallpt_set_state(ctx, NGX_HTTP_SMALLPT_DONE);
 
         if (fo->failed == NULL && !fo->timed_out && ctx->stream_done
             && ctx->error == 0)
@@ -777,7 +825,7 @@ ngx_http_smallpt_fanout_timeout(ngx_event_t *ev)
 
 /* The client went away, or the worker stops: nothing may be left behind. */
 static void
-ngx_http_smallpt_fanout_cleanup(void *data)
+ngx_http_smallpt_fanout_terminated(void *data)
 {
     ngx_http_smallpt_ctx_t  *ctx = data;
 
@@ -801,6 +849,10 @@ ngx_http_smallpt_fanout_cleanup(void *data)
 
     if (fo->timer.timer_set) {
         ngx_del_timer(&fo->timer);
+    }
+
+    if (fo->retry.timer_set) {
+        ngx_del_timer(&fo->retry);
     }
 
     ngx_http_smallpt_stream_stop(ctx);
@@ -956,22 +1008,125 @@ ngx_http_smallpt_fanout_init(ngx_conf_t *cf)
 }
 
 
-ngx_uint_t
-ngx_http_smallpt_fanout_bands(ngx_http_smallpt_ctx_t *ctx)
+/* smallpt_fanout URI [bands=N] [retries=N]; */
+char *
+ngx_http_smallpt_fanout_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    return ctx->fanout != NULL ? ctx->fanout->nbands : 0;
+    ngx_http_smallpt_loc_conf_t *slcf = conf;
+
+    ngx_int_t                  n;
+    ngx_str_t                 *value;
+    ngx_uint_t                 i;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (slcf->fanout_uri.len) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0 || value[1].data[0] != '/') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "smallpt: invalid URI \"%V\" in "
+                           "\"smallpt_fanout\": it must start with \"/\"",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->exact_match && clcf->name.len == value[1].len
+        && ngx_strncmp(clcf->name.data, value[1].data, value[1].len) == 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "smallpt: \"smallpt_fanout %V\" names its own "
+                           "location: its bands would fan out again",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    slcf->fanout_uri = value[1];
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "bands=", 6) == 0) {
+            n = ngx_atoi(value[i].data + 6, value[i].len - 6);
+
+            if (n < 1 || n > SMALLPT_MAX_BANDS) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "smallpt: invalid \"%V\": bands must "
+                                   "be 1 to %d", &value[i],
+                                   SMALLPT_MAX_BANDS);
+                return NGX_CONF_ERROR;
+            }
+
+            slcf->fanout_bands = (ngx_uint_t) n;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "retries=", 8) == 0) {
+            n = ngx_atoi(value[i].data + 8, value[i].len - 8);
+
+            if (n == NGX_ERROR || n > 100) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "smallpt: invalid \"%V\": retries must "
+                                   "be 0 to 100", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            slcf->fanout_retries = (ngx_uint_t) n;
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "smallpt: invalid parameter \"%V\"", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
 }
 
 
-ngx_uint_t
-ngx_http_smallpt_fanout_retries(ngx_http_smallpt_ctx_t *ctx)
+/* The fan-out's bands, retries, and its slowest band's seconds. */
+ngx_int_t
+ngx_http_smallpt_fanout_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
 {
-    return ctx->fanout != NULL ? ctx->fanout->retries : 0;
-}
+    u_char                     *p;
+    ngx_msec_t                  ms;
+    ngx_http_smallpt_ctx_t     *ctx;
+    ngx_http_smallpt_fanout_t  *fo;
 
+    ctx = ngx_http_get_module_ctx(r, ngx_http_smallpt_module);
 
-ngx_msec_t
-ngx_http_smallpt_fanout_slowest(ngx_http_smallpt_ctx_t *ctx)
-{
-    return ctx->fanout != NULL ? ctx->fanout->slowest : 0;
+    if (ctx == NULL || ctx->fanout == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    fo = ctx->fanout;
+
+    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 4);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    switch (data) {
+
+    case NGX_HTTP_SMALLPT_VAR_BANDS:
+        v->len = ngx_sprintf(p, "%ui", fo->nbands)
+                 - p;
+        break;
+
+    case NGX_HTTP_SMALLPT_VAR_BAND_RETRIES:
+        v->len = ngx_sprintf(p, "%ui", fo->retries)
+                 - p;
+        break;
+
+    default: /* NGX_HTTP_SMALLPT_VAR_BAND_TIME */
+        ms = fo->slowest;
+        v->len = ngx_sprintf(p, "%M.%03M", ms / 1000, ms % 1000) - p;
+    }
+
+    return ngx_http_smallpt_value(v, p, v->len);
 }

@@ -3,42 +3,21 @@
  * ngx_http_smallpt_module: renders Kevin Beason's smallpt scene in an nginx
  * thread pool and answers with the image (PNG, the PPM smallpt.cpp writes,
  * or raw RGB). The renderer lives in tracer/, the encoders and the parsing
- * of the query string in service/; these files are the glue: this one
- * parses, checks preconditions and responds, ngx_http_smallpt_render.c
- * schedules.
+ * of the query string in service/; these files are the glue. This one
+ * holds the directives, the configuration and the content handler: it
+ * parses the query, answers the preconditions, and hands the render to
+ * ngx_http_smallpt_task.c (or the bands to ngx_http_smallpt_fanout.c).
  */
 
 
 #include "ngx_http_smallpt_module.h"
 
 
-#define NGX_HTTP_SMALLPT_INLINE      0
-#define NGX_HTTP_SMALLPT_ATTACHMENT  1
-
-#define NGX_HTTP_SMALLPT_VAR_SPP           0
-#define NGX_HTTP_SMALLPT_VAR_WIDTH         1
-#define NGX_HTTP_SMALLPT_VAR_HEIGHT        2
-#define NGX_HTTP_SMALLPT_VAR_FORMAT        3
-#define NGX_HTTP_SMALLPT_VAR_BANDS         4
-#define NGX_HTTP_SMALLPT_VAR_BAND_RETRIES  5
-#define NGX_HTTP_SMALLPT_VAR_BAND_TIME     6
-
-
 static ngx_int_t ngx_http_smallpt_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_smallpt_preconditions(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
-static ngx_int_t ngx_http_smallpt_set_etag(ngx_http_request_t *r,
-    ngx_http_smallpt_ctx_t *ctx);
-static ngx_int_t ngx_http_smallpt_send_text(ngx_http_request_t *r,
-    ngx_uint_t status, const char *text);
 static ngx_int_t ngx_http_smallpt_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
-static ngx_int_t ngx_http_smallpt_render_time_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
-static ngx_int_t ngx_http_smallpt_fanout_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
-static ngx_int_t ngx_http_smallpt_value(ngx_http_variable_value_t *v,
-    u_char *p, size_t len);
 static ngx_int_t ngx_http_smallpt_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_smallpt_init(ngx_conf_t *cf);
 static void *ngx_http_smallpt_create_main_conf(ngx_conf_t *cf);
@@ -54,8 +33,6 @@ static char *ngx_http_smallpt_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_smallpt_render_threads(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
-static char *ngx_http_smallpt_fanout_conf(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 static char *ngx_http_smallpt_check_time_limit(ngx_conf_t *cf, void *post,
     void *data);
 
@@ -273,22 +250,7 @@ ngx_http_smallpt_handler(ngx_http_request_t *r)
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_BAD_REQUEST);
-
-        rc = ngx_http_discard_request_body(r);
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
-        if (ngx_http_smallpt_add_header(r, "Allow", (u_char *) "GET, HEAD",
-                                        sizeof("GET, HEAD") - 1)
-            == NULL)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ngx_http_smallpt_send_error(r, NGX_HTTP_NOT_ALLOWED,
-                                           "method not allowed; "
-                                           "use GET or HEAD");
+        return ngx_http_smallpt_not_allowed(r);
     }
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_smallpt_module);
@@ -309,11 +271,6 @@ ngx_http_smallpt_handler(ngx_http_request_t *r)
                             r->args.len, &limits, &ctx->query, reason)
         != 0)
     {
-        rc = ngx_http_discard_request_body(r);
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "smallpt: bad request: %s", reason);
         ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_BAD_REQUEST);
@@ -354,7 +311,14 @@ ngx_http_smallpt_handler(ngx_http_request_t *r)
             return ngx_http_smallpt_fanout(r, ctx);
         }
 
-        return ngx_http_smallpt_render(r, ctx);
+        rc = ngx_http_smallpt_schedule(r, ctx);
+
+        if (rc == NGX_DONE) {
+            /* the request waits for its tasks: finalized when they end */
+            r->main->count++;
+        }
+
+        return rc;
     }
 
     rc = ngx_http_discard_request_body(r);
@@ -429,308 +393,6 @@ ngx_http_smallpt_preconditions(ngx_http_request_t *r,
 }
 
 
-ngx_int_t
-ngx_http_smallpt_send_image(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
-{
-    u_char       *timing;
-    size_t        len;
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
-
-    /* everything that can fail first: an error page gets no image headers */
-
-    timing = ngx_http_smallpt_timing(r, ctx, &len);
-    if (timing == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->pos = ctx->out.data;
-    b->last = ctx->out.data + ctx->out.len;
-    b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    rc = ngx_http_smallpt_set_headers(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    if (ngx_http_smallpt_add_header(r, "Server-Timing", timing, len) == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    r->headers_out.content_length_n = ctx->out.len;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_OK);
-    ngx_http_smallpt_metrics_sent(r, ctx->query.format, ctx->out.len);
-
-    return ngx_http_output_filter(r, &out);
-}
-
-
-/* Server-Timing: the wait for the pool, and the render with the encoding. */
-u_char *
-ngx_http_smallpt_timing(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx,
-    size_t *len)
-{
-    u_char  *timing;
-
-    timing = ngx_pnalloc(r->pool, sizeof("queue;dur=, render;dur=")
-                                  + 2 * (NGX_INT64_LEN + 4));
-    if (timing == NULL) {
-        return NULL;
-    }
-
-    *len = ngx_sprintf(timing, "queue;dur=%.3f, render;dur=%.3f",
-                       ngx_http_smallpt_ms(&ctx->posted_at, &ctx->started_at),
-                       ngx_http_smallpt_ms(&ctx->started_at,
-                                           &ctx->finished_at))
-           - timing;
-
-    return timing;
-}
-
-
-/*
- * The module's own error answers: through error_page when the location
- * has one for the status (nginx's own test, as in
- * ngx_http_special_response_handler()), else one line of text/plain.
- * Either way the request's body, if any, is read and thrown away first
- * (or the connection is closed after the answer): on a keep-alive
- * connection it would otherwise be parsed as the client's next request.
- */
-ngx_int_t
-ngx_http_smallpt_send_error(ngx_http_request_t *r, ngx_uint_t status,
-    const char *text)
-{
-    ngx_uint_t                 i;
-    ngx_http_err_page_t       *err_page;
-    ngx_http_core_loc_conf_t  *clcf;
-
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        r->keepalive = 0;
-    }
-
-    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-
-    if (!r->error_page && clcf->error_pages && r->uri_changes != 0) {
-        err_page = clcf->error_pages->elts;
-
-        for (i = 0; i < clcf->error_pages->nelts; i++) {
-            if (err_page[i].status == (ngx_int_t) status) {
-                return status;
-            }
-        }
-    }
-
-    return ngx_http_smallpt_send_text(r, status, text);
-}
-
-
-/* 503 with Retry-After: the thread pool's queue is full. */
-ngx_int_t
-ngx_http_smallpt_refuse(ngx_http_request_t *r)
-{
-    u_char                       *value;
-    size_t                        len;
-    ngx_http_smallpt_loc_conf_t  *slcf;
-
-    slcf = ngx_http_get_module_loc_conf(r, ngx_http_smallpt_module);
-
-    ngx_http_smallpt_metrics_outcome(r, SMALLPT_OUTCOME_REFUSED);
-
-    if (slcf->retry_after > 0) {
-        value = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
-        if (value == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        len = ngx_sprintf(value, "%T", slcf->retry_after) - value;
-
-        if (ngx_http_smallpt_add_header(r, "Retry-After", value, len)
-            == NULL)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-
-    return ngx_http_smallpt_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                       "render queue full; try again later");
-}
-
-
-static ngx_int_t
-ngx_http_smallpt_set_etag(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
-{
-    r->headers_out.etag = ngx_http_smallpt_add_header(r, "ETag",
-                                                      (u_char *) ctx->etag,
-                                                      ngx_strlen(ctx->etag));
-    if (r->headers_out.etag == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-/* 200, Content-Type, ETag and Content-Disposition of the image. */
-ngx_int_t
-ngx_http_smallpt_set_headers(ngx_http_request_t *r,
-    ngx_http_smallpt_ctx_t *ctx)
-{
-    u_char                       *p;
-    size_t                        len;
-    ngx_str_t                     name;
-    const char                   *type;
-    ngx_http_smallpt_loc_conf_t  *slcf;
-
-    slcf = ngx_http_get_module_loc_conf(r, ngx_http_smallpt_module);
-
-    ngx_str_set(&name, "image");
-
-    if (slcf->filename != NULL
-        && ngx_http_complex_value(r, slcf->filename, &name) != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    len = smallpt_disposition_size(name.len);
-
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    len = smallpt_disposition((char *) p, len,
-                              slcf->disposition == NGX_HTTP_SMALLPT_ATTACHMENT,
-                              (char *) name.data, name.len,
-                              ctx->query.format);
-    if (len == 0) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "smallpt: Content-Disposition does not fit");
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (ngx_http_smallpt_add_header(r, "Content-Disposition", p, len)
-        == NULL)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (ngx_http_smallpt_set_etag(r, ctx) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    r->headers_out.status = NGX_HTTP_OK;
-
-    type = smallpt_format_type(ctx->query.format);
-    r->headers_out.content_type.data = (u_char *) type;
-    r->headers_out.content_type.len = ngx_strlen(type);
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
-    return NGX_OK;
-}
-
-
-/* A plain-text answer of one line, for refusals. */
-static ngx_int_t
-ngx_http_smallpt_send_text(ngx_http_request_t *r, ngx_uint_t status,
-    const char *text)
-{
-    size_t        len;
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
-
-    len = ngx_strlen(text);
-
-    b = ngx_create_temp_buf(r->pool, len + 1);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->last = ngx_cpymem(b->last, text, len);
-    *b->last++ = LF;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = len + 1;
-    ngx_str_set(&r->headers_out.content_type, "text/plain");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
-    out.buf = b;
-    out.next = NULL;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    return ngx_http_output_filter(r, &out);
-}
-
-
-ngx_table_elt_t *
-ngx_http_smallpt_add_header(ngx_http_request_t *r, const char *name,
-    u_char *value, size_t len)
-{
-    return ngx_http_smallpt_push_header(&r->headers_out.headers, name, value,
-                                        len);
-}
-
-
-/* A header (or a trailer) in list. */
-ngx_table_elt_t *
-ngx_http_smallpt_push_header(ngx_list_t *list, const char *name,
-    u_char *value, size_t len)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(list);
-    if (h == NULL) {
-        return NULL;
-    }
-
-    h->hash = 1;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-    h->key.data = (u_char *) name;
-    h->key.len = ngx_strlen(name);
-    h->value.data = value;
-    h->value.len = len;
-
-    return h;
-}
-
-
-double
-ngx_http_smallpt_ms(struct timespec *from, struct timespec *to)
-{
-    return (to->tv_sec - from->tv_sec) * 1000.0
-           + (to->tv_nsec - from->tv_nsec) / 1000000.0;
-}
-
-
 static ngx_int_t
 ngx_http_smallpt_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
@@ -773,89 +435,6 @@ ngx_http_smallpt_variable(ngx_http_request_t *r,
     }
 
     return ngx_http_smallpt_value(v, p, v->len);
-}
-
-
-/* Seconds from the first row begun to the image encoded, as "1.234". */
-static ngx_int_t
-ngx_http_smallpt_render_time_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data)
-{
-    u_char                  *p;
-    ngx_http_smallpt_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_smallpt_module);
-    if (ctx == NULL || !ctx->encoded) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    p = ngx_pnalloc(r->pool, NGX_INT64_LEN + 4);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    return ngx_http_smallpt_value(v, p,
-               ngx_sprintf(p, "%.3f",
-                           ngx_http_smallpt_ms(&ctx->started_at,
-                                               &ctx->finished_at) / 1000)
-               - p);
-}
-
-
-/* The fan-out's bands, retries, and its slowest band's seconds. */
-static ngx_int_t
-ngx_http_smallpt_fanout_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data)
-{
-    u_char                  *p;
-    ngx_msec_t               ms;
-    ngx_http_smallpt_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_smallpt_module);
-
-    if (ctx == NULL || ctx->fanout == NULL) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 4);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    switch (data) {
-
-    case NGX_HTTP_SMALLPT_VAR_BANDS:
-        v->len = ngx_sprintf(p, "%ui", ngx_http_smallpt_fanout_bands(ctx))
-                 - p;
-        break;
-
-    case NGX_HTTP_SMALLPT_VAR_BAND_RETRIES:
-        v->len = ngx_sprintf(p, "%ui", ngx_http_smallpt_fanout_retries(ctx))
-                 - p;
-        break;
-
-    default: /* NGX_HTTP_SMALLPT_VAR_BAND_TIME */
-        ms = ngx_http_smallpt_fanout_slowest(ctx);
-        v->len = ngx_sprintf(p, "%M.%03M", ms / 1000, ms % 1000) - p;
-    }
-
-    return ngx_http_smallpt_value(v, p, v->len);
-}
-
-
-/* A variable's value: len bytes at p. */
-static ngx_int_t
-ngx_http_smallpt_value(ngx_http_variable_value_t *v, u_char *p, size_t len)
-{
-    v->len = len;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-    v->data = p;
-
-    return NGX_OK;
 }
 
 
@@ -1186,85 +765,6 @@ ngx_http_smallpt_render_threads(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     slcf->render_threads = n;
-
-    return NGX_CONF_OK;
-}
-
-
-/* smallpt_fanout URI [bands=N] [retries=N]; */
-static char *
-ngx_http_smallpt_fanout_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_smallpt_loc_conf_t *slcf = conf;
-
-    ngx_int_t                  n;
-    ngx_str_t                 *value;
-    ngx_uint_t                 i;
-    ngx_http_core_loc_conf_t  *clcf;
-
-    if (slcf->fanout_uri.len) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    if (value[1].len == 0 || value[1].data[0] != '/') {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "smallpt: invalid URI \"%V\" in "
-                           "\"smallpt_fanout\": it must start with \"/\"",
-                           &value[1]);
-        return NGX_CONF_ERROR;
-    }
-
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-
-    if (clcf->exact_match && clcf->name.len == value[1].len
-        && ngx_strncmp(clcf->name.data, value[1].data, value[1].len) == 0)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "smallpt: \"smallpt_fanout %V\" names its own "
-                           "location: its bands would fan out again",
-                           &value[1]);
-        return NGX_CONF_ERROR;
-    }
-
-    slcf->fanout_uri = value[1];
-
-    for (i = 2; i < cf->args->nelts; i++) {
-
-        if (ngx_strncmp(value[i].data, "bands=", 6) == 0) {
-            n = ngx_atoi(value[i].data + 6, value[i].len - 6);
-
-            if (n < 1 || n > SMALLPT_MAX_BANDS) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "smallpt: invalid \"%V\": bands must "
-                                   "be 1 to %d", &value[i],
-                                   SMALLPT_MAX_BANDS);
-                return NGX_CONF_ERROR;
-            }
-
-            slcf->fanout_bands = (ngx_uint_t) n;
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "retries=", 8) == 0) {
-            n = ngx_atoi(value[i].data + 8, value[i].len - 8);
-
-            if (n == NGX_ERROR || n > 100) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "smallpt: invalid \"%V\": retries must "
-                                   "be 0 to 100", &value[i]);
-                return NGX_CONF_ERROR;
-            }
-
-            slcf->fanout_retries = (ngx_uint_t) n;
-            continue;
-        }
-
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "smallpt: invalid parameter \"%V\"", &value[i]);
-        return NGX_CONF_ERROR;
-    }
 
     return NGX_CONF_OK;
 }

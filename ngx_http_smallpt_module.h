@@ -1,9 +1,9 @@
 
 /*
  * ngx_http_smallpt_module: what its files share. ngx_http_smallpt_module.c
- * holds the configuration, the handler (parse, preconditions, respond) and
- * the variables; ngx_http_smallpt_render.c renders in the thread pool;
- * ngx_http_smallpt_fanout.c has bands rendered by other servers.
+ * holds the configuration, the content handler (parse, preconditions,
+ * then a fan-out or a render) and the variables; the parts below it are
+ * listed at the end of this file, in the order a request goes down them.
  */
 
 
@@ -26,6 +26,20 @@
 #include "smallpt_encode.h"
 #include "smallpt_request.h"
 #include "ngx_http_smallpt_metrics.h"
+
+
+/* smallpt_disposition */
+#define NGX_HTTP_SMALLPT_INLINE      0
+#define NGX_HTTP_SMALLPT_ATTACHMENT  1
+
+/* the variables, by their data */
+#define NGX_HTTP_SMALLPT_VAR_SPP           0
+#define NGX_HTTP_SMALLPT_VAR_WIDTH         1
+#define NGX_HTTP_SMALLPT_VAR_HEIGHT        2
+#define NGX_HTTP_SMALLPT_VAR_FORMAT        3
+#define NGX_HTTP_SMALLPT_VAR_BANDS         4
+#define NGX_HTTP_SMALLPT_VAR_BAND_RETRIES  5
+#define NGX_HTTP_SMALLPT_VAR_BAND_TIME     6
 
 
 /*
@@ -138,56 +152,72 @@ typedef struct {
 
 ngx_int_t ngx_http_smallpt_render(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
+/*
+ * The parts, each a file, the handler's first: a part calls only the parts
+ * listed after it (and the metrics module), never one before it.
+ */
+
+/* ngx_http_smallpt_fanout.c: bands rendered by other servers */
+char *ngx_http_smallpt_fanout_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_smallpt_fanout_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_smallpt_fanout(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx);
+ngx_uint_t ngx_http_smallpt_in_band(ngx_http_request_t *r);
+ngx_int_t ngx_http_smallpt_fanout_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+/* ngx_http_smallpt_task.c: tasks in the thread pool, and their memory */
 ngx_int_t ngx_http_smallpt_schedule(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
+ngx_int_t ngx_http_smallpt_prepare_job(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx);
+ngx_int_t ngx_http_smallpt_add_cleanups(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx, ngx_http_cleanup_pt terminated);
+void ngx_http_smallpt_set_state(ngx_http_smallpt_ctx_t *ctx,
+    ngx_http_smallpt_state_e state);
+void ngx_http_smallpt_watch_client(ngx_http_request_t *r);
 ngx_int_t ngx_http_smallpt_pool_room(ngx_http_smallpt_pool_t *pool,
     ngx_int_t tasks);
 ngx_int_t ngx_http_smallpt_post_task(ngx_http_request_t *r,
     ngx_http_smallpt_pool_t *pool, ngx_thread_task_t *task);
 void ngx_http_smallpt_task_begun(ngx_http_request_t *r,
     ngx_http_smallpt_pool_t *pool);
-ngx_int_t ngx_http_smallpt_fanout(ngx_http_request_t *r,
+ngx_int_t ngx_http_smallpt_unsent_full(ngx_http_request_t *r);
+void ngx_http_smallpt_hold_output(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
-ngx_int_t ngx_http_smallpt_fanout_init(ngx_conf_t *cf);
-void ngx_http_smallpt_fanout_tick(ngx_http_request_t *r,
-    ngx_http_smallpt_ctx_t *ctx);
-ngx_http_smallpt_band_t *ngx_http_smallpt_band_of(ngx_http_request_t *r);
-ngx_uint_t ngx_http_smallpt_in_band(ngx_http_request_t *r);
-ngx_uint_t ngx_http_smallpt_fanout_bands(ngx_http_smallpt_ctx_t *ctx);
-ngx_uint_t ngx_http_smallpt_fanout_retries(ngx_http_smallpt_ctx_t *ctx);
-ngx_msec_t ngx_http_smallpt_fanout_slowest(ngx_http_smallpt_ctx_t *ctx);
-ngx_int_t ngx_http_smallpt_send_image(ngx_http_request_t *r,
-    ngx_http_smallpt_ctx_t *ctx);
-ngx_int_t ngx_http_smallpt_set_headers(ngx_http_request_t *r,
-    ngx_http_smallpt_ctx_t *ctx);
-u_char *ngx_http_smallpt_timing(ngx_http_request_t *r,
-    ngx_http_smallpt_ctx_t *ctx, size_t *len);
-ngx_table_elt_t *ngx_http_smallpt_add_header(ngx_http_request_t *r,
-    const char *name, u_char *value, size_t len);
-ngx_table_elt_t *ngx_http_smallpt_push_header(ngx_list_t *list,
-    const char *name, u_char *value, size_t len);
+
+/* ngx_http_smallpt_stream.c: an image sent as it renders */
 ngx_int_t ngx_http_smallpt_stream_prepare(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
+void ngx_http_smallpt_stream_rows(void *data, int first_row, int rows);
 ngx_int_t ngx_http_smallpt_stream_start(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
 void ngx_http_smallpt_stream_flush(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
 ngx_int_t ngx_http_smallpt_stream_end(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx, const char *failure);
-void ngx_http_smallpt_stream_rows(void *data, int first_row, int rows);
-ngx_int_t ngx_http_smallpt_image(ngx_http_request_t *r,
-    ngx_http_smallpt_ctx_t *ctx);
-void ngx_http_smallpt_watch_client(ngx_http_request_t *r);
-ngx_int_t ngx_http_smallpt_unsent_full(ngx_http_request_t *r);
-void ngx_http_smallpt_hold_output(ngx_http_request_t *r,
-    ngx_http_smallpt_ctx_t *ctx);
-ngx_int_t ngx_http_smallpt_cleanups(ngx_http_request_t *r,
-    ngx_http_smallpt_ctx_t *ctx, ngx_http_cleanup_pt terminated);
 void ngx_http_smallpt_stream_stop(ngx_http_smallpt_ctx_t *ctx);
+
+/* ngx_http_smallpt_response.c: headers, answers, variables' values */
+ngx_int_t ngx_http_smallpt_set_headers(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx);
+ngx_int_t ngx_http_smallpt_set_etag(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx);
+ngx_table_elt_t *ngx_http_smallpt_push_header(ngx_list_t *list,
+    const char *name, u_char *value, size_t len);
+ngx_int_t ngx_http_smallpt_send_image(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx);
+u_char *ngx_http_smallpt_timing(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx, size_t *len);
 ngx_int_t ngx_http_smallpt_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *text);
 ngx_int_t ngx_http_smallpt_refuse(ngx_http_request_t *r);
-double ngx_http_smallpt_ms(struct timespec *from, struct timespec *to);
+ngx_int_t ngx_http_smallpt_not_allowed(ngx_http_request_t *r);
+ngx_int_t ngx_http_smallpt_render_time_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+ngx_int_t ngx_http_smallpt_value(ngx_http_variable_value_t *v, u_char *p,
+    size_t len);
 
 
 extern ngx_module_t  ngx_http_smallpt_module;

@@ -183,9 +183,6 @@ ngx_http_smallpt_stream_tick(ngx_event_t *ev)
 
     ngx_http_smallpt_stream_flush(r, ctx);
 
-    /* a fan-out's rows that the pool had no room for, again */
-    ngx_http_smallpt_fanout_tick(r, ctx);
-
     if (ctx->state == NGX_HTTP_SMALLPT_RENDERING
         || ctx->state == NGX_HTTP_SMALLPT_FANNING)
     {

@@ -1,10 +1,13 @@
 
 /*
- * ngx_http_smallpt_module: a render in the thread pool. The request's
- * tasks take rows from one job until none is left; the thread that
- * finishes the last row encodes the image; the event loop answers once
- * every task is back. Meanwhile the request is "blocked" for nginx, so that
- * nothing frees its memory under the threads.
+ * ngx_http_smallpt_module: a request's tasks in nginx's thread pool. A
+ * render's tasks take rows from one job until none is left (a fan-out
+ * front posts one task, which encodes the pixels its bands brought); the
+ * thread that finishes the last row encodes the image; the event loop
+ * answers once every task is back. Meanwhile the request is "blocked" for
+ * nginx, so that nothing frees its memory under the threads. This file
+ * also keeps the module's count of each pool's queue, and of the
+ * finished images that wait for their clients.
  *
  * nginx counts a main request's blocking operations in 8 bits
  * (r->main->blocked): a page whose subrequests start more renders than
@@ -30,7 +33,7 @@ static void ngx_http_smallpt_thread(void *data, ngx_log_t *log);
 static int ngx_http_smallpt_terminating(void *data);
 static void ngx_http_smallpt_task_done(ngx_event_t *ev);
 static void ngx_http_smallpt_timeout(ngx_event_t *ev);
-static void ngx_http_smallpt_cleanup(void *data);
+static void ngx_http_smallpt_terminated(void *data);
 static void ngx_http_smallpt_free_output(void *data);
 static void ngx_http_smallpt_respond(ngx_http_request_t *r);
 static ngx_int_t ngx_http_smallpt_outcome(ngx_http_request_t *r,
@@ -38,30 +41,11 @@ static ngx_int_t ngx_http_smallpt_outcome(ngx_http_request_t *r,
 
 
 /*
- * Renders the image ctx->query describes and answers with it, from the
- * content handler: NGX_DONE while it renders (or waits for its turn), else
- * the response's status.
- */
-ngx_int_t
-ngx_http_smallpt_render(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
-{
-    ngx_int_t  rc;
-
-    rc = ngx_http_smallpt_schedule(r, ctx);
-
-    if (rc == NGX_DONE) {
-        r->main->count++;
-    }
-
-    return rc;
-}
-
-
-/*
  * Posts the render (or, with ctx->encode_only, the encoding of pixels
  * already in ctx->job.rgb) to the thread pool, or makes it wait its turn:
  * NGX_DONE, or the status to answer with now. The request is answered
- * when the tasks are back.
+ * when the tasks are back: the content handler that gets NGX_DONE counts
+ * the request (r->main->count++) for that answer.
  */
 ngx_int_t
 ngx_http_smallpt_schedule(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
@@ -77,7 +61,7 @@ ngx_http_smallpt_schedule(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_smallpt_cleanups(r, ctx, ngx_http_smallpt_cleanup)
+    if (ngx_http_smallpt_add_cleanups(r, ctx, ngx_http_smallpt_terminated)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -91,7 +75,7 @@ ngx_http_smallpt_schedule(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
                        "smallpt: %ui renders of this page in the pool, "
                        "waiting", page->active);
 
-        ctx->state = NGX_HTTP_SMALLPT_WAITING;
+        ngx_http_smallpt_set_state(ctx, NGX_HTTP_SMALLPT_WAITING);
         ngx_queue_insert_tail(&page->waiting, &ctx->queue);
 
     } else {
@@ -113,6 +97,22 @@ ngx_http_smallpt_schedule(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
     ngx_http_smallpt_watch_client(r);
 
     return NGX_DONE;
+}
+
+
+/* The render's state changes, as the debug log tells. */
+void
+ngx_http_smallpt_set_state(ngx_http_smallpt_ctx_t *ctx,
+    ngx_http_smallpt_state_e state)
+{
+    static const char  *names[] = {
+        "parsed", "fanning", "waiting", "rendering", "done"
+    };
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
+                   "smallpt: %s -> %s", names[ctx->state], names[state]);
+
+    ctx->state = state;
 }
 
 
@@ -141,7 +141,8 @@ ngx_http_smallpt_watch_client(ngx_http_request_t *r)
  * pool, and the job that renders them; the encoded image's size limit.
  */
 ngx_int_t
-ngx_http_smallpt_image(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
+ngx_http_smallpt_prepare_job(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx)
 {
     int             rows;
     size_t          size;
@@ -242,8 +243,8 @@ ngx_http_smallpt_hold_output(ngx_http_request_t *r,
  * early (client gone, shutdown).
  */
 ngx_int_t
-ngx_http_smallpt_cleanups(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx,
-    ngx_http_cleanup_pt terminated)
+ngx_http_smallpt_add_cleanups(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx, ngx_http_cleanup_pt terminated)
 {
     ngx_http_cleanup_t  *cln;
     ngx_pool_cleanup_t  *pcln;
@@ -345,7 +346,7 @@ ngx_http_smallpt_post(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
         return ngx_http_smallpt_refuse(r);
     }
 
-    if (ngx_http_smallpt_image(r, ctx) != NGX_OK) {
+    if (ngx_http_smallpt_prepare_job(r, ctx) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -407,7 +408,7 @@ post:
                    smallpt_query_rows(q), smallpt_effective_spp(q->spp),
                    smallpt_format_name(q->format), ctx->pending);
 
-    ctx->state = NGX_HTTP_SMALLPT_RENDERING;
+    ngx_http_smallpt_set_state(ctx, NGX_HTTP_SMALLPT_RENDERING);
     ctx->page->active++;
 
     if (!ctx->encode_only) {
@@ -521,7 +522,7 @@ ngx_http_smallpt_next(ngx_http_smallpt_page_t *page)
         rc = ngx_http_smallpt_post(r, ctx);
 
         if (rc != NGX_DONE) {
-            ctx->state = NGX_HTTP_SMALLPT_DONE;
+            ngx_http_smallpt_set_state(ctx, NGX_HTTP_SMALLPT_DONE);
             r->write_event_handler = ngx_http_request_empty_handler;
             ngx_http_finalize_request(r, rc);
             continue;
@@ -613,10 +614,16 @@ ngx_http_smallpt_task_done(ngx_event_t *ev)
         return;
     }
 
-    ctx->state = NGX_HTTP_SMALLPT_DONE;
+    ngx_http_smallpt_set_state(ctx, NGX_HTTP_SMALLPT_DONE);
     ctx->encoded = (ctx->job.ready != NULL ? ctx->stream_done != 0
                                            : ctx->claimed != 0)
                    && ctx->error == 0;
+
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "smallpt: tasks back, %d of %d rows, encoded %d, "
+                   "error %d", smallpt_job_rows_done(&ctx->job),
+                   smallpt_query_rows(&ctx->query), ctx->encoded,
+                   (int) ctx->error);
 
     if (ctx->timer.timer_set) {
         ngx_del_timer(&ctx->timer);
@@ -686,7 +693,7 @@ ngx_http_smallpt_timeout(ngx_event_t *ev)
 
 /* The request is terminated (client gone, shutdown): stop rendering. */
 static void
-ngx_http_smallpt_cleanup(void *data)
+ngx_http_smallpt_terminated(void *data)
 {
     ngx_http_smallpt_ctx_t  *ctx = data;
 
@@ -694,7 +701,7 @@ ngx_http_smallpt_cleanup(void *data)
 
     case NGX_HTTP_SMALLPT_WAITING:
         ngx_queue_remove(&ctx->queue);
-        ctx->state = NGX_HTTP_SMALLPT_DONE;
+        ngx_http_smallpt_set_state(ctx, NGX_HTTP_SMALLPT_DONE);
         ctx->terminated = 1;
         ngx_http_smallpt_metrics_outcome(ctx->request,
                                          SMALLPT_OUTCOME_CANCELLED);
