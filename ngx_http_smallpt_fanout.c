@@ -7,7 +7,7 @@
  * (200, its length, its ETag); the body filter copies its bytes straight
  * into the image, where they belong, and lets nothing through. A band that
  * fails is asked again, up to `retries` times; when every band is in, the
- * image is encoded in the thread pool (ngx_http_smallpt_render.c) and sent
+ * image is encoded in the thread pool (ngx_http_smallpt_task.c) and sent
  * like a local render's.
  *
  * Streamed (smallpt_stream on), the bands are encoded as they come, in

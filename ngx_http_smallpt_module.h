@@ -113,7 +113,7 @@ typedef struct {
     /* fan-out: the front's bands (ngx_http_smallpt_fanout.c) */
     ngx_http_smallpt_fanout_t *fanout;
 
-    /* the render in the pool: ngx_http_smallpt_render.c */
+    /* the render in the pool: ngx_http_smallpt_task.c */
     smallpt_job                job;
     smallpt_buf                out;         /* the encoded image */
     ngx_http_smallpt_page_t   *page;
