@@ -307,9 +307,9 @@ stream-test: $(MODULE)
 
 # fan-out across separate nginx processes: exactness, failing band
 # servers, aborts, reloads (scripts/cluster)
-cluster: $(MODULE)
+cluster: $(MODULE) $(GATE)
 	@scripts/need curl perl
-	scripts/cluster $(NGINX_BIN) $(MODULE)
+	GATE_SO=$(GATE) scripts/cluster $(NGINX_BIN) $(MODULE)
 
 # what streaming costs a render: buffered and streamed, the same request
 bench-stream: $(MODULE)
