@@ -11,14 +11,15 @@
 # the script's exit stops every nginx and process it registered and
 # removes its folder.
 #
-# Globals: $name (the script's, for messages), $nginx, $module, $dir (the
-# script's folder; an nginx NAME lives in $dir/NAME), $patience, $failed
-# (1 once a check failed), $checks (checks so far).
+# Globals: $name (the script's, for messages), $nginx, $module, $here (the
+# repository), $dir (the script's folder; an nginx NAME lives in
+# $dir/NAME), $patience, $failed (1 once a check failed), $checks (checks
+# so far), $exit_status (in at_exit's commands: the script's).
 
 patience=${PATIENCE:-20}
 failed=0
 checks=0
-lib_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 lib_nginx=()
 lib_pids=()
 lib_hooks=()
@@ -51,7 +52,8 @@ background() {
 }
 
 lib_exit() {
-    local rc=$? hook pid n
+    local hook pid n
+    exit_status=$?
     set +e
     for hook in "${lib_hooks[@]}"; do
         eval "$hook"
@@ -63,7 +65,7 @@ lib_exit() {
         nginx_stop "$n"
     done
     rm -rf "$dir"
-    exit "$rc"
+    exit "$exit_status"
 }
 
 # step MESSAGE...: "NAME: MESSAGE" on stderr.
@@ -201,7 +203,7 @@ answers() {
 # daemon: a master and its workers, a process group of their own), stopped
 # at exit; returns once it answers on PORT.
 nginx_start() {
-    local gate_so=${GATE_SO:-$lib_root/build/gate.so}
+    local gate_so=${GATE_SO:-$here/build/gate.so}
     lib_nginx+=("$1")
     if [ -d "$dir/$1/gate" ]; then
         [ -f "$gate_so" ] || die "no $gate_so (make build/gate.so)"
