@@ -327,9 +327,9 @@ bench-bands: $(MODULE)
 	@scripts/need curl
 	scripts/bench-bands $(NGINX_BIN) $(MODULE)
 
-load-test: $(MODULE)
+load-test: $(MODULE) $(GATE)
 	@scripts/need wrk curl
-	scripts/load-test $(NGINX_BIN) $(MODULE)
+	GATE_SO=$(GATE) scripts/load-test $(NGINX_BIN) $(MODULE)
 
 bench: $(BUILD)/smallpt $(MODULE)
 	scripts/bench $(BUILD)/smallpt $(REF)

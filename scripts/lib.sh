@@ -52,8 +52,8 @@ background() {
 }
 
 lib_exit() {
+    exit_status=$?    # first: any command, even local, would change $?
     local hook pid n
-    exit_status=$?
     set +e
     for hook in "${lib_hooks[@]}"; do
         eval "$hook"
