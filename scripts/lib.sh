@@ -204,7 +204,7 @@ answers() {
 # at exit; returns once it answers on PORT.
 nginx_start() {
     local gate_so=${GATE_SO:-$here/build/gate.so}
-    lib_nginx+=("$1")
+    [[ " ${lib_nginx[*]} " == *" $1 "* ]] || lib_nginx+=("$1")
     if [ -d "$dir/$1/gate" ]; then
         [ -f "$gate_so" ] || die "no $gate_so (make build/gate.so)"
         LD_PRELOAD=$(realpath "$gate_so") \
