@@ -51,6 +51,16 @@ background() {
     lib_pids+=("$1")
 }
 
+# spawn VAR COMMAND...: runs COMMAND (a program: its pid is then the
+# program's) in the background, its pid in VAR, stopped at exit.
+spawn() {
+    local var=$1
+    shift
+    "$@" &
+    background $!
+    printf -v "$var" %s "$!"
+}
+
 lib_exit() {
     exit_status=$?    # first: any command, even local, would change $?
     local hook pid n
