@@ -232,7 +232,8 @@ nginx_pid() {
 
 # group_gone PGID: no process of the group runs.
 group_gone() {
-    ! ps -e -o pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/' | grep -q .
+    ps -e -o pgid=,stat= |
+        awk -v g="$1" '$1 == g && $2 !~ /^Z/ { alive = 1 } END { exit alive }'
 }
 
 # nginx_stop NAME: TERM to its master; once $patience seconds have passed,
@@ -290,5 +291,5 @@ median() {
 
 # cpu_model: the CPU's model name, as /proc/cpuinfo gives it.
 cpu_model() {
-    sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1
+    awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo
 }
