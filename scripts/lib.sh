@@ -279,7 +279,7 @@ gate_held() {
 }
 
 
-# --- figures
+# --- images, figures
 
 # median: the median of the numbers on stdin (any white space between
 # them), as awk prints it.
@@ -287,6 +287,16 @@ median() {
     tr -s ' \t' '\n' | awk NF | sort -g | awk '{ v[NR] = $1 }
         END { if (NR % 2) print v[(NR + 1) / 2];
               else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# png_start FILE, png_end FILE: FILE begins with the PNG signature, or
+# ends with the image end (IEND chunk)
+png_start() {
+    [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]
+}
+
+png_end() {
+    [ "$(tail -c 12 "$1" | od -An -tx1 | tr -d ' \n')" = 0000000049454e44ae426082 ]
 }
 
 # cpu_model: the CPU's model name, as /proc/cpuinfo gives it.
