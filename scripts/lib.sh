@@ -7,9 +7,10 @@
 # Nothing here waits for a time that stands for "long enough": a wait is
 # for a condition (a port that answers, a log line, a metric, renders held
 # at the gate), bounded by $patience seconds (PATIENCE, default 20), and a
-# wait that runs out says which premise did not hold. Whatever happens,
-# the script's exit stops every nginx and process it registered and
-# removes its folder.
+# wait that runs out says which premise did not hold; a command that fails
+# unexpectedly (set -e) is named with its line. Whatever happens, the
+# script's exit stops every nginx and process it registered; its folder
+# is removed, or kept (and named) when the script failed.
 #
 # Globals: $name (the script's, for messages), $nginx, $module, $here (the
 # repository), $dir (the script's folder; an nginx NAME lives in
@@ -35,8 +36,17 @@ lib_init() {
     module=${3:+$(realpath "$3")}
     dir=$(mktemp -d)
     chmod 755 "$dir"
+    set -E    # the ERR trap in functions too
+    trap 'lib_error $? "$BASH_COMMAND" "$LINENO"' ERR
     trap lib_exit EXIT
     trap 'exit 130' INT TERM HUP
+}
+
+# lib_error STATUS COMMAND LINE: says which command stopped the script (in
+# the script's own shell: a subshell's failure is its caller's too).
+lib_error() {
+    [ "$BASHPID" = "$$" ] || return 0
+    echo "$name: FAILED: line $3: $2: exit status $1" >&2
 }
 
 # at_exit COMMAND: eval COMMAND at exit (latest first), before the servers
@@ -74,7 +84,11 @@ lib_exit() {
     for n in "${lib_nginx[@]}"; do
         nginx_stop "$n"
     done
-    rm -rf "$dir"
+    if [ "$exit_status" = 0 ]; then
+        rm -rf "$dir"
+    else
+        echo "$name: its files (logs, configurations) are kept in $dir" >&2
+    fi
     exit "$exit_status"
 }
 
