@@ -327,9 +327,9 @@ stream-test: $(MODULE)
 
 # fan-out across separate nginx processes: exactness, failing band
 # servers, aborts, reloads (scripts/cluster)
-cluster: $(MODULE)
+cluster: $(MODULE) $(GATE)
 	@scripts/need curl perl
-	scripts/cluster $(NGINX_BIN) $(MODULE)
+	GATE_SO=$(GATE) scripts/cluster $(NGINX_BIN) $(MODULE)
 
 # what streaming costs a render: buffered and streamed, the same request
 bench-stream: $(MODULE)
@@ -354,9 +354,9 @@ bench-bands: $(MODULE)
 	@scripts/need curl
 	scripts/bench-bands $(NGINX_BIN) $(MODULE)
 
-load-test: $(MODULE)
+load-test: $(MODULE) $(GATE)
 	@scripts/need wrk curl
-	scripts/load-test $(NGINX_BIN) $(MODULE)
+	GATE_SO=$(GATE) scripts/load-test $(NGINX_BIN) $(MODULE)
 
 bench: $(BUILD)/smallpt $(MODULE)
 	scripts/bench $(BUILD)/smallpt $(REF)

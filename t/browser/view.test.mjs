@@ -580,7 +580,7 @@ test('a 503 from a full pool: a countdown from Retry-After, then the render',
     t.after(() => hogs.forEach(h => h.destroy()));
     let full = null;
     for (let i = 0; i < 10 && !full; i++) {
-        const hog = http.get(BASE + '/hog/?spp=1024&w=1024&h=768');
+        const hog = http.get(BASE + '/hog/?spp=1000000&w=2048&h=2048');
         hog.on('error', () => {});
         hogs.push(hog);
         await sleep(200);
