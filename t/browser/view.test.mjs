@@ -1,6 +1,6 @@
 // The viewer page (html/view.html) in Debian's Chromium, headless, driven
-// over the DevTools protocol by puppeteer-core. Run by scripts/browser-test
-// (make browser-test), which serves the project's nginx.conf with the
+// over the DevTools protocol by puppeteer-core. Run by scripts/test-browser
+// (make test-browser), which serves the project's nginx.conf with the
 // module and the locations of t/browser/locations.conf, and says where:
 //
 //   BROWSER_TEST_URL     http://127.0.0.1:PORT
@@ -35,7 +35,7 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const DATA = new URL('../../tracer/tests/data/', import.meta.url);
 
 if (!BASE || !PREFIX) {
-    throw new Error('run by scripts/browser-test (make browser-test): '
+    throw new Error('run by scripts/test-browser (make test-browser): '
                     + 'BROWSER_TEST_URL and BROWSER_TEST_PREFIX are unset');
 }
 
