@@ -41,7 +41,7 @@ RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d \
     && rm -rf /var/lib/apt/lists/*
 
 # the whole tree but what .dockerignore leaves out (the tests among it:
-# scripts/docker-test tests the image instead, hence nocheck)
+# scripts/test-docker tests the image instead, hence nocheck)
 COPY . .
 
 # the binary packages, into /out; nginx-dev depends on exactly its own

@@ -1,28 +1,9 @@
 # ngx_smallpt: smallpt in C, served by nginx. See README.md.
 #
-#   make             the smallpt program and the nginx module
-#   make run         serve nginx.conf on port 9000 (installs what is missing)
-#   make test        every test (installs what is missing)
-#   make browser-test   the viewer page in Chromium (installs what is missing)
-#   make view-screenshots  docs/view-*.png, the page mid-render and finished
-#   make bench       render speed; REF=path/to/smallpt.cpp-binary compares
-#   make trig-check  the vector sine and cosine against glibc's on
-#                    TRIG_ANGLES (10^8) angles, and their error
-#   make load-test   load, aborted clients and reloads, with figures
-#   make prometheus-test  Prometheus scrapes nginx; the counts read back
-#   make metrics-load-test  the metrics exact under load, 2 workers, reloads
-#   make bench-bands the band times behind the fan-out latency model
-#   make sanitize    the unit tests and smallpt under ASan and UBSan
-#   make valgrind-test  the HTTP tests with nginx under valgrind
-#   make docker      the container image, tagged smallpt (needs Docker)
-#   make docker-test build it as smallpt:test, run it, test it over HTTP,
-#                    also as a front and band servers (fan-out), and as a
-#                    public endpoint (signed URLs, private bands, rate limit)
-#   make fuzz        libFuzzer on the parsers and encoders, FUZZ_SECONDS (30)
-#                    each; make fuzz FUZZ_SECONDS=600 for the long run
-#   make deb         the Debian packages, in build/deb, checked by lintian
-#   make deb-test    install them in a clean container, render, purge
-#   make clean
+# `make help` lists the targets: every one has a line "TARGET: ... ## what
+# it does" below, which is what help prints. Names: test-* are tests,
+# bench-* measure and print figures, docs-* make files for docs/. `make
+# test` is the suite (installing what it needs); the others are by hand.
 #
 # The module is built against Debian's nginx-dev (/usr/share/nginx/src) and
 # tested with Debian's nginx, unless NGINX_SRC names an nginx source tree (a
@@ -115,21 +96,11 @@ endif
 MODULE       := $(NGINX_TREE)/objs/ngx_http_smallpt_module.so
 MODULE_COPY  := $(BUILD)/ngx_http_smallpt_module.so
 
-.PHONY: all tracer module run test check unit cli-test http-test \
-        harness-test config-test readme-test s-yaml-test exact-test \
-        cluster stream-test bench bench-fanout bench-stream bench-bands \
-        bench-slow-readers \
-        trig-check \
-        load-test valgrind-test docker docker-test deps clean nginx-src \
-        man-test version-test deb deb-test \
-        browser-test browser-check view-screenshots \
-        prometheus-test metrics-load-test
+all: tracer module ## the smallpt program and the nginx module (the default)
 
-all: tracer module
+tracer: $(BUILD)/smallpt $(BUILD)/libsmallpt.a ## the library and the smallpt program
 
-tracer: $(BUILD)/smallpt $(BUILD)/libsmallpt.a
-
-module: $(MODULE_COPY)
+module: $(MODULE_COPY) ## the nginx module (build/ngx_http_smallpt_module.so)
 
 $(MODULE_COPY): $(MODULE)
 	cp $(MODULE) $@
@@ -185,49 +156,51 @@ $(MODULE): $(NGINX_TREE)/objs/Makefile $(MODULE_SRCS)
 	touch $@
 
 
-# set-up, serving and tests
+# the suite `make test` runs, installing first what it needs
+SUITE        := test-unit test-cli test-http test-harness test-config \
+                test-readme test-s-yaml test-exact test-cluster test-stream \
+                test-man test-version test-browser test-prometheus \
+                test-metrics-load
 
-deps:
+.PHONY: all tracer module help deps run clean nginx-src test $(SUITE) \
+        test-valgrind test-load test-docker test-deb test-trig \
+        bench bench-stream bench-slow-readers bench-fanout bench-bands \
+        bench-band-costs bench-container docker deb docs-screenshots
+
+
+# set-up and serving
+
+help: ## this list
+	@awk -F ':.*## ' '/^[a-z][a-z0-9-]*:.*## / { \
+	    printf "  make %-20s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+deps: ## install what building needs (Debian's packages)
 	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS)
 
-run:
+run: ## serve nginx.conf on port 9000, as the container does
 	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS)
 	$(MAKE) $(MODULE) $(BUILD)/smallpt
 	NGINX_BIN=$(NGINX_BIN) SMALLPT=$(BUILD)/smallpt \
 	    container/serve $(BUILD)/run $(MODULE)
 
-test:
+clean: ## remove what the build and the tests left
+	rm -rf $(BUILD) t/servroot t/servroot-* t/browser/node_modules
+
+
+# the suite
+
+test: ## every test of the suite, installing what they need
 	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS) $(TEST_PKGS) $(BROWSER_PKGS) \
 	    $(METRICS_PKGS)
-	$(MAKE) check
+	$(MAKE) $(SUITE)
 
-check: unit cli-test http-test harness-test config-test readme-test \
-       s-yaml-test exact-test cluster stream-test man-test version-test \
-       browser-check prometheus-test metrics-load-test
-
-config-test: $(NGINX_TREE)/objs/Makefile
-	scripts/config-test $(NGINX_TREE)
-
-# the image stays exact whatever flags build the tracer, or it says so
-exact-test:
-	scripts/exact-test $(BUILD)/exact
-
-unit: $(UNIT_TESTS)
+test-unit: $(UNIT_TESTS) ## the library's unit tests
 	@for t in $(UNIT_TESTS); do $$t || exit 1; done
 
-cli-test: $(BUILD)/smallpt $(FAILALLOC)
+test-cli: $(BUILD)/smallpt $(FAILALLOC) ## the smallpt program
 	cli/tests/cli.sh $(BUILD)/smallpt $(FAILALLOC)
 
-# man/smallpt.1 documents every option smallpt --help lists, and no other
-man-test: $(BUILD)/smallpt
-	scripts/check-man $(BUILD)/smallpt man/smallpt.1
-
-# debian/changelog carries SMALLPT_VERSION (tracer/smallpt.h)
-version-test:
-	@v=$$(scripts/check-version) && \
-	    echo "version-test: $$v in tracer/smallpt.h and debian/changelog"
-
-http-test: $(MODULE_COPY) $(FAILALLOC) $(GATE)
+test-http: $(MODULE_COPY) $(FAILALLOC) $(GATE) ## the module in nginx: t/*.t
 	TEST_NGINX_BINARY=$(NGINX_BIN) \
 	TEST_NGINX_LOAD_MODULES=$(abspath $(MODULE_COPY)) \
 	TEST_SMALLPT_FAILALLOC=$(abspath $(FAILALLOC)) \
@@ -244,74 +217,61 @@ $(GATE): t/lib/gate.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Wall -Wextra -shared -fPIC -o $@ $< -ldl
 
-# the in-repo Test::Nginx::Socket harness's own tests, on plain nginx
 # (with NGINX_SRC, $(MODULE)'s rule builds that nginx too)
-harness-test: $(MODULE)
+test-harness: $(MODULE) ## the in-repo Test::Nginx harness, on plain nginx
 	TEST_NGINX_BINARY=$(NGINX_BIN) prove -I t/lib t/lib/selftest.t
 
-# README's nginx configurations pass `nginx -t` with the module; its
-# log_format is the container's
-readme-test: $(MODULE_COPY) $(BUILD)/smallpt
-	SMALLPT=$(BUILD)/smallpt scripts/readme-test $(NGINX_BIN) $(MODULE_COPY)
+test-config: $(NGINX_TREE)/objs/Makefile ## nginx's configure and `config`
+	scripts/test-config $(NGINX_TREE)
 
-# s.yaml agrees with itself, nginx.conf and the Dockerfile
-s-yaml-test:
-	scripts/check-s-yaml s.yaml
+test-readme: $(MODULE_COPY) $(BUILD)/smallpt ## README's nginx configurations pass nginx -t
+	SMALLPT=$(BUILD)/smallpt scripts/test-readme $(NGINX_BIN) $(MODULE_COPY)
 
-# the viewer page (html/view.html) in Debian's Chromium, headless, driven
-# by puppeteer-core: scripts/browser-test serves nginx.conf on a free port
-browser-test:
+test-s-yaml: ## s.yaml agrees with itself, nginx.conf and the Dockerfile
+	scripts/test-s-yaml s.yaml
+
+test-exact: ## the image stays exact whatever flags build the tracer
+	scripts/test-exact $(BUILD)/exact
+
+test-cluster: $(MODULE) $(GATE) ## fan-out across separate nginx processes
+	@scripts/need curl perl
+	GATE_SO=$(GATE) scripts/test-cluster $(NGINX_BIN) $(MODULE)
+
+test-stream: $(MODULE) ## an image sent as it renders, as seen on the wire
+	@scripts/need curl perl
+	scripts/test-stream $(NGINX_BIN) $(MODULE)
+
+test-man: $(BUILD)/smallpt ## man/smallpt.1 documents smallpt --help's options
+	scripts/test-man $(BUILD)/smallpt man/smallpt.1
+
+test-version: ## debian/changelog carries SMALLPT_VERSION
+	@v=$$(scripts/test-version) && \
+	    echo "test-version: $$v in tracer/smallpt.h and debian/changelog"
+
+test-browser: $(MODULE) $(BUILD)/smallpt $(NODE_MODULES) ## the viewer page in Chromium
 	@scripts/need $(BUILD_PKGS) $(NGINX_PKGS) $(BROWSER_PKGS)
-	$(MAKE) browser-check
-
-browser-check: $(MODULE) $(BUILD)/smallpt $(NODE_MODULES)
 	SMALLPT=$(BUILD)/smallpt \
-	    scripts/browser-test $(BUILD)/browser-test $(NGINX_BIN) $(MODULE)
-
-view-screenshots: $(MODULE) $(BUILD)/smallpt $(NODE_MODULES)
-	SMALLPT=$(BUILD)/smallpt \
-	    scripts/browser-test $(BUILD)/browser-test $(NGINX_BIN) $(MODULE) \
-	    t/browser/screenshots.mjs
+	    scripts/test-browser $(BUILD)/test-browser $(NGINX_BIN) $(MODULE)
 
 $(NODE_MODULES): t/browser/package.json t/browser/package-lock.json
+	@scripts/need $(BROWSER_PKGS)
 	cd t/browser && npm ci --no-audit --no-fund
 	touch $@
 
-# Prometheus's own server scrapes nginx; README's queries read the counts
-prometheus-test: $(MODULE)
-	scripts/prometheus-test $(NGINX_BIN) $(MODULE)
+test-prometheus: $(MODULE) ## Prometheus scrapes nginx; README's queries
+	@scripts/need $(METRICS_PKGS)
+	scripts/test-prometheus $(NGINX_BIN) $(MODULE)
 
-# the counts stay exact under load, with two workers and reloads
-metrics-load-test: $(MODULE)
-	scripts/metrics-load-test $(NGINX_BIN) $(MODULE)
+test-metrics-load: $(MODULE) ## the metrics exact under load, with reloads
+	@scripts/need $(METRICS_PKGS)
+	scripts/test-metrics-load $(NGINX_BIN) $(MODULE)
 
-docker:
-	docker build --network=host -t smallpt .
 
-# the image in its default (single) role, then its three roles together
-# (front, band servers, single) on a Docker network of their own, and a
-# front and band server protected as s.yaml deploys them
-docker-test:
-	@scripts/need $(TEST_PKGS) curl openssl
-	scripts/docker-test
-	DOCKER_BUILD=no scripts/docker-fanout-test
+# tests by hand
 
-# the Debian packages (see debian/rules), built from a copy of the tree in
-# $(DEB_DIR) with dpkg-buildpackage and checked with lintian
-deb:
-	@scripts/need $(DEB_PKGS)
-	scripts/deb $(DEB_DIR)
-
-# installs them into a clean debian:bookworm-slim container with Debian's
-# nginx, renders through the stock configuration, purges (needs Docker)
-deb-test: deb
-	@scripts/need curl
-	scripts/deb-test $(DEB_DIR)
-
-# the HTTP tests with nginx under valgrind's memcheck: slow renders get
-# long timeouts, timing tests and full-size renders are skipped; fair
-# scheduling, or the render threads starve nginx's event loop there
-valgrind-test: $(MODULE) $(GATE)
+# fair scheduling, or the render threads starve nginx's event loop there;
+# TEST_NGINX_TIMEOUT is a floor for every block's timeout
+test-valgrind: $(MODULE) $(GATE) ## t/*.t with nginx under valgrind's memcheck
 	@scripts/need valgrind $(TEST_PKGS) $(METRICS_PKGS)
 	TEST_NGINX_USE_VALGRIND='--tool=memcheck --leak-check=full --fair-sched=yes' \
 	TEST_NGINX_TIMEOUT=120 \
@@ -320,47 +280,23 @@ valgrind-test: $(MODULE) $(GATE)
 	TEST_SMALLPT_GATE=$(abspath $(GATE)) \
 	    prove -I t/lib t/
 
-# an image sent as it renders, as a client sees it on the wire
-stream-test: $(MODULE)
-	@scripts/need curl perl
-	scripts/stream-test $(NGINX_BIN) $(MODULE)
-
-# fan-out across separate nginx processes: exactness, failing band
-# servers, aborts, reloads (scripts/cluster)
-cluster: $(MODULE) $(GATE)
-	@scripts/need curl perl
-	GATE_SO=$(GATE) scripts/cluster $(NGINX_BIN) $(MODULE)
-
-# what streaming costs a render: buffered and streamed, the same request
-bench-stream: $(MODULE)
-	@scripts/need curl
-	scripts/bench-stream $(NGINX_BIN) $(MODULE)
-
-# what clients that never read cost a worker, with and without
-# smallpt_max_unsent (README, "Memory and limits")
-bench-slow-readers: $(MODULE)
-	@scripts/need curl perl
-	scripts/bench-slow-readers $(NGINX_BIN) $(MODULE)
-	scripts/bench-slow-readers $(NGINX_BIN) $(MODULE) 0
-
-# fan-out's cost against a local render, and how even its bands are
-bench-fanout: $(MODULE)
-	@scripts/need curl
-	scripts/bench-fanout $(NGINX_BIN) $(MODULE)
-
-# the band times and the front's encoding behind README's fan-out latency
-# model (1024x768; SPP=256, BANDS="32 64 128", RUNS=3)
-bench-bands: $(MODULE)
-	@scripts/need curl
-	scripts/bench-bands $(NGINX_BIN) $(MODULE)
-
-load-test: $(MODULE) $(GATE)
+test-load: $(MODULE) $(GATE) ## load, aborted clients and reloads, with figures
 	@scripts/need wrk curl
-	GATE_SO=$(GATE) scripts/load-test $(NGINX_BIN) $(MODULE)
+	GATE_SO=$(GATE) scripts/test-load $(NGINX_BIN) $(MODULE)
 
-bench: $(BUILD)/smallpt $(MODULE)
-	scripts/bench $(BUILD)/smallpt $(REF)
-	SMALLPT=$(BUILD)/smallpt scripts/bench-http $(NGINX_BIN) $(MODULE) $(REF)
+# the image in its default (single) role, then its three roles together
+# (front, band servers, single) on a Docker network of their own, and a
+# front and band server protected as s.yaml deploys them
+test-docker: ## the container image over HTTP, in each role (needs Docker)
+	@scripts/need $(TEST_PKGS) curl openssl
+	scripts/test-docker
+	DOCKER_BUILD=no scripts/test-docker-fanout
+
+# installs them into a clean debian:bookworm-slim container with Debian's
+# nginx, renders through the stock configuration, purges
+test-deb: deb ## the Debian packages installed, used, purged (needs Docker)
+	@scripts/need curl
+	scripts/test-deb $(DEB_DIR)
 
 # by hand: a long run of what test_trig checks, with libquadmath's sin and
 # cos to measure the error
@@ -371,11 +307,57 @@ $(BUILD)/trig_check: tracer/tests/trig_check.c $(TEST_HDRS) \
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(C_FLAGS) $(LDFLAGS) -o $@ $< \
 	    $(BUILD)/libsmallpt.a -lquadmath $(LINK_LIBS)
 
-trig-check: $(BUILD)/trig_check
+test-trig: $(BUILD)/trig_check ## sine and cosine against glibc on TRIG_ANGLES (10^8) angles, by hand
 	$(BUILD)/trig_check $(TRIG_ANGLES)
 
-clean:
-	rm -rf $(BUILD) t/servroot t/browser/node_modules
+
+# figures
+
+bench: $(BUILD)/smallpt $(MODULE) ## render speed; REF=smallpt.cpp's binary compares
+	scripts/bench $(BUILD)/smallpt $(REF)
+	SMALLPT=$(BUILD)/smallpt scripts/bench-http $(NGINX_BIN) $(MODULE) $(REF)
+
+bench-stream: $(MODULE) ## what streaming costs a render
+	@scripts/need curl
+	scripts/bench-stream $(NGINX_BIN) $(MODULE)
+
+bench-slow-readers: $(MODULE) ## what clients that never read cost a worker
+	@scripts/need curl perl
+	scripts/bench-slow-readers $(NGINX_BIN) $(MODULE)
+	scripts/bench-slow-readers $(NGINX_BIN) $(MODULE) 0
+
+bench-fanout: $(MODULE) ## fan-out's cost against a local render
+	@scripts/need curl
+	scripts/bench-fanout $(NGINX_BIN) $(MODULE)
+
+# 1024x768; SPP=256, BANDS="32 64 128", RUNS=3
+bench-bands: $(MODULE) ## the band times behind the fan-out latency model
+	@scripts/need curl
+	scripts/bench-bands $(NGINX_BIN) $(MODULE)
+
+bench-band-costs: $(BUILD)/smallpt ## each slice's cost, tracer/bands.c's table
+	@scripts/need valgrind
+	scripts/bench-band-costs $(BUILD)/smallpt
+
+bench-container: ## s.yaml's figures, a container per request (needs Docker)
+	@scripts/need curl
+	scripts/bench-container
+
+
+# packages, the image, the docs' pictures
+
+docker: ## the container image, tagged smallpt (needs Docker)
+	docker build --network=host -t smallpt .
+
+# (see debian/rules) built from a copy of the tree with dpkg-buildpackage
+deb: ## the Debian packages, in build/deb, checked by lintian
+	@scripts/need $(DEB_PKGS)
+	scripts/deb $(DEB_DIR)
+
+docs-screenshots: $(MODULE) $(BUILD)/smallpt $(NODE_MODULES) ## docs/view-*.png
+	SMALLPT=$(BUILD)/smallpt \
+	    scripts/test-browser $(BUILD)/test-browser $(NGINX_BIN) $(MODULE) \
+	    t/browser/screenshots.mjs
 
 
 # the unit tests and the smallpt program under ASan and UBSan (make

@@ -44,7 +44,7 @@ FUZZ_BINS      := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 fuzz-build: $(FUZZ_BINS)
 
-fuzz-deps:
+fuzz-deps: ## install what fuzz needs (clang, libFuzzer)
 	@scripts/need $(FUZZ_PKGS)
 
 $(FUZZ_DIR)/obj/%.o: %.c $(LIB_HDRS)
@@ -58,7 +58,7 @@ $(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_image.h $(FUZZ_OBJS) $(LIB_HDRS)
 	    -fsanitize=fuzzer $(FUZZ_SANFLAGS) -o $@ $< $(FUZZ_OBJS) \
 	    $(FUZZ_LIBS)
 
-fuzz: $(FUZZ_TARGETS:%=fuzz-%)
+fuzz: $(FUZZ_TARGETS:%=fuzz-%) ## libFuzzer on the parsers and encoders, FUZZ_SECONDS (30) each
 
 # The corpus grows in $(FUZZ_DIR)/corpus/NAME from run to run (the seeds are
 # copied in each time); findings go to $(FUZZ_DIR)/artifacts/NAME/, the

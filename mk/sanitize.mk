@@ -1,11 +1,11 @@
 # The unit tests and the smallpt program under AddressSanitizer and
 # UndefinedBehaviorSanitizer. Included by the top-level Makefile, or on its
-# own from the project root: make -f mk/sanitize.mk sanitize
+# own from the project root: make -f mk/sanitize.mk test-sanitize
 #
-#   make sanitize            build into build/sanitize/, run every unit
+#   make test-sanitize            build into build/sanitize/, run every unit
 #                            test and cli/tests/cli.sh with that smallpt
 #                            (several 1024x768 renders: a few minutes)
-#   make sanitize SANITIZE_CC=clang
+#   make test-sanitize SANITIZE_CC=clang
 #
 # Any sanitizer report ends the program with an error (-fno-sanitize-recover),
 # so a test that hits one fails. gcc needs nothing more than gcc (libasan8
@@ -36,12 +36,12 @@ SANITIZE_OBJS   := $(LIB_SRCS:%.c=$(SANITIZE_DIR)/obj/%.o)
 SANITIZE_CLI    := $(CLI_SRCS:%.c=$(SANITIZE_DIR)/obj/%.o)
 SANITIZE_TESTS  := $(UNIT_NAMES:%=$(SANITIZE_DIR)/%)
 
-.PHONY: sanitize sanitize-build sanitize-deps
+.PHONY: test-sanitize sanitize-build sanitize-deps
 .SECONDARY: $(SANITIZE_OBJS) $(SANITIZE_CLI)
 
 sanitize-build: $(SANITIZE_TESTS) $(SANITIZE_DIR)/smallpt
 
-sanitize-deps:
+sanitize-deps: ## install what test-sanitize needs (clang's runtimes)
 	@scripts/need $(SANITIZE_PKGS)
 
 $(SANITIZE_DIR)/obj/%.o: %.c $(LIB_HDRS)
@@ -57,12 +57,12 @@ $(SANITIZE_DIR)/test_%: test_%.c $(TEST_HDRS) $(SANITIZE_OBJS) $(LIB_HDRS)
 	$(SANITIZE_CC) $(SANITIZE_CFLAGS) $(SANITIZE_STD) $(SANITIZE_FLAGS) \
 	    -o $@ $< $(SANITIZE_OBJS) $(SANITIZE_LIBS)
 
-sanitize: sanitize-build
+test-sanitize: sanitize-build ## the unit tests and smallpt under ASan and UBSan
 	@for t in $(SANITIZE_TESTS); do \
-	    echo "sanitize: $$t"; \
+	    echo "test-sanitize: $$t"; \
 	    $(SANITIZE_ENV) $$t || exit 1; \
 	done
-	@echo "sanitize: cli/tests/cli.sh $(SANITIZE_DIR)/smallpt"
+	@echo "test-sanitize: cli/tests/cli.sh $(SANITIZE_DIR)/smallpt"
 	@$(SANITIZE_ENV) cli/tests/cli.sh $(SANITIZE_DIR)/smallpt
 
 .DEFAULT_GOAL := $(SANITIZE_GOAL)

@@ -2,7 +2,7 @@
 # every file in these folders, found by wildcard, so that a file added to
 # a folder is built without naming it anywhere. Read by the Makefile,
 # mk/sanitize.mk and fuzz/fuzz.mk; nginx's `config` reads LIB_DIRS from
-# here (keep it one line); scripts/exact-test globs the same folders.
+# here (keep it one line); scripts/test-exact globs the same folders.
 #
 #   tracer/    the path tracer: smallpt.cpp in C99, one file per
 #              instruction set, the table of them (isa.c), jobs and threads

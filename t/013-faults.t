@@ -2,7 +2,7 @@
 # or in an encoder. The render stops at once, the client gets a 500, and
 # the error log has one line saying what failed.
 #
-# Memory runs out on purpose: t/lib/failalloc.so (built by `make check`,
+# Memory runs out on purpose: t/lib/failalloc.so (built by `make test`,
 # path in TEST_SMALLPT_FAILALLOC) is preloaded into nginx and makes the
 # pool threads' allocations over SMALLPT_FAIL_ALLOC_ABOVE bytes fail. Not
 # under valgrind, which has its own allocator.

@@ -1,7 +1,7 @@
 # Fan-out in one nginx: a front location whose render is split into bands
 # of rows, each asked of an upstream (here: two servers of the same nginx)
 # as raw RGB, and stitched into exactly the image a local render gives.
-# Separate band servers that die, hang or lie: scripts/cluster (make
+# Separate band servers that die, hang or lie: scripts/test-cluster (make
 # cluster).
 
 use Test::Nginx::Socket 'no_plan';

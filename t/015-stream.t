@@ -1,6 +1,6 @@
 # smallpt_stream on: the image is sent as it renders, chunked, and its
 # bytes are exactly the buffered answer's. Timing, trailers and cut
-# answers are checked by scripts/stream-test (make stream-test).
+# answers are checked by scripts/test-stream (make test-stream).
 
 use Test::Nginx::Socket 'no_plan';
 use Smallpt;

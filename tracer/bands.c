@@ -11,7 +11,7 @@
  * How much of the work of smallpt's picture lies in each of 64 slices of
  * its rows, top to bottom, in parts per 10000: instructions counted by
  * callgrind in each slice of the 1024x768 render at spp 4, rendered alone
- * (scripts/band-costs). The top of the room (the light) is cheap, the
+ * (scripts/bench-band-costs). The top of the room (the light) is cheap, the
  * glass sphere dear; a row's cost depends on where it is in the picture,
  * not on the picture's size, so this serves every height. Only the
  * balance of the bands rests on it, never their bytes.

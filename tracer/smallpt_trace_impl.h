@@ -415,7 +415,7 @@ intersect(engine *en, int k)
  * Why the bits are glibc's: glibc's sin and cos are off by at most 0.548
  * of a unit in the last place (ulp), the largest of the bounds its source
  * states for its ranges (in comments, from its authors' analysis and
- * tests, not a proof; `make trig-check` saw at most 0.5155 ulp in 10^8
+ * tests, not a proof; `make test-trig` saw at most 0.5155 ulp in 10^8
  * random angles). One case is worse: between 0.855 and 2.426 glibc takes
  * pi/2 off x in two doubles only, which costs up to 2^-109, so where x is
  * within about 2^-50 of pi/2 its cos is off by up to 0.56 ulp; trig()
@@ -424,7 +424,7 @@ intersect(engine *en, int k)
  * Where the exact value y lies within 0.45 ulp of a double d,
  * every other double is at least 0.55 ulp from y, so glibc returns d.
  * trig() computes y as a sum h + l of two doubles to about 2^-60 of y
- * (`make trig-check` measures it against libquadmath: within 2^-13 ulp),
+ * (`make test-trig` measures it against libquadmath: within 2^-13 ulp),
  * rounds it to h, and vouches for h only where |l| is at most 0.45 ulp
  * less a margin of 1/64 ulp, far above that error, and h is not a power
  * of two (where the ulp below is half the one above). The other lanes, a

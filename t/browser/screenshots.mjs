@@ -1,6 +1,6 @@
 // The README's screenshots of the viewer page: docs/view-rendering.png
-// (mid-render) and docs/view-done.png. Run by `make view-screenshots`
-// (scripts/browser-test serves the page as for the tests).
+// (mid-render) and docs/view-done.png. Run by `make docs-screenshots`
+// (scripts/test-browser serves the page as for the tests).
 //
 // Mid-render is taken from /stream/ when the module streams; before that,
 // from /slow/, the module's own PNG for the same request sent slowly by

@@ -1,6 +1,6 @@
 // The viewer page (html/view.html) in Debian's Chromium, headless, driven
-// over the DevTools protocol by puppeteer-core. Run by scripts/browser-test
-// (make browser-test), which serves the project's nginx.conf with the
+// over the DevTools protocol by puppeteer-core. Run by scripts/test-browser
+// (make test-browser), which serves the project's nginx.conf with the
 // module and the locations of t/browser/locations.conf, and says where:
 //
 //   BROWSER_TEST_URL     http://127.0.0.1:PORT
@@ -35,7 +35,7 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const DATA = new URL('../../tracer/tests/data/', import.meta.url);
 
 if (!BASE || !PREFIX) {
-    throw new Error('run by scripts/browser-test (make browser-test): '
+    throw new Error('run by scripts/test-browser (make test-browser): '
                     + 'BROWSER_TEST_URL and BROWSER_TEST_PREFIX are unset');
 }
 
@@ -444,12 +444,27 @@ test('a render paints its rows while they arrive', async t => {
 });
 
 
+// The spp at which a 160x120 render takes about `ms` milliseconds on this
+// server, from the render time (Server-Timing) of a small one: the page is
+// looked at every 40 ms, and a render over before two looks would fail the
+// test on a fast CPU, not the page. At least 512.
+async function sppFor(ms) {
+    const res = await fetch(BASE + '/long/?spp=64&w=160&h=120');
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+    const timing = res.headers.get('Server-Timing') || '';
+    const took = Number((timing.match(/render;dur=([\d.]+)/) || [])[1]);
+    assert.ok(took > 0, 'no render time in Server-Timing: ' + timing);
+    return Math.max(512, Math.ceil(64 * ms / took / 4) * 4);
+}
+
+
 test('a streamed render paints its rows as the module renders them',
      { skip: !STREAM && !midstream.length
              && 'the module has no smallpt_stream yet' }, async t => {
-    // long enough a render to be looked at many times
-    const query = 'spp=512&w=160&h=120';
-    const image = await serverPpm(query);
+    // long enough a render to be looked at many times, on any CPU
+    const query = `spp=${await sppFor(2000)}&w=160&h=120`;
+    const image = parsePpm(await bytes('/long/?' + query + '&format=ppm'));
 
     for (const location of midstream.length ? midstream : ['/stream/']) {
         await t.test(`PNG from ${location}`, t => assertPaintsWhileStreaming(

@@ -1,5 +1,5 @@
 # The container as a band server (SMALLPT_ROLE=band, SMALLPT_MAX_SPP=5000;
-# scripts/docker-fanout-test): it renders the rows it is asked for, byte
+# scripts/test-docker-fanout): it renders the rows it is asked for, byte
 # for byte those rows of smallpt.cpp's image, and refuses whole images.
 # No nginx is started here; see t/container/001-render.t.
 

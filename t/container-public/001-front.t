@@ -1,5 +1,5 @@
 # The container as s.yaml deploys its front on Function Compute, public
-# but protected (scripts/docker-fanout-test, step 7): SMALLPT_ROLE=front
+# but protected (scripts/test-docker-fanout, step 7): SMALLPT_ROLE=front
 # with SMALLPT_URL_SECRET and SMALLPT_URL_SECRET_PREVIOUS (the URL secrets,
 # given to the tests as TEST_SMALLPT_URL_SECRET and
 # TEST_SMALLPT_URL_SECRET_PREVIOUS), SMALLPT_BAND_SECRET shared with a

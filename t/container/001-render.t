@@ -1,4 +1,4 @@
-# Renders from the container (scripts/docker-test): the images are
+# Renders from the container (scripts/test-docker): the images are
 # smallpt.cpp's, byte for byte, with the headers a browser needs. The
 # container's role streams (smallpt_stream on): chunked, no Content-Length,
 # and Server-Timing as a trailer to who asks for one (TEST 3).

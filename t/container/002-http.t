@@ -1,4 +1,4 @@
-# The rest of the HTTP interface, from the container (scripts/docker-test):
+# The rest of the HTTP interface, from the container (scripts/test-docker):
 # health, bad requests, methods, HEAD, conditional requests, other paths,
 # cache headers.
 # No nginx is started here; see 001-render.t.

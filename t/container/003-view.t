@@ -1,6 +1,6 @@
-# The viewer page at /view, from the container (scripts/docker-test): the
+# The viewer page at /view, from the container (scripts/test-docker): the
 # image carries html/view.html and nginx.conf serves it. What the page does
-# in a browser is tested by scripts/browser-test (make browser-test).
+# in a browser is tested by scripts/test-browser (make test-browser).
 
 use Test::Nginx::Socket 'no_plan';
 use Smallpt;

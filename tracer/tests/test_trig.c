@@ -5,7 +5,7 @@
  * (near multiples of pi/2 and pi/6, where a result is near a power of
  * two); trig() answers for most of them, leaves those near a multiple of
  * pi/2 to glibc, and its unrounded sums are within its margin of long
- * double's sin and cos. `make trig-check` runs the same on more angles
+ * double's sin and cos. `make test-trig` runs the same on more angles
  * and measures the errors with libquadmath.
  */
 

@@ -1,5 +1,5 @@
 /*
- * `make trig-check`: the vector sine and cosine on many random angles, by
+ * `make test-trig`: the vector sine and cosine on many random angles, by
  * hand (CI runs test_trig's million). For each SIMD path this CPU has:
  * how many results differ from glibc's (must be none), how many trig()
  * leaves to glibc, and its largest error before rounding, |hi + lo - y|

@@ -6,7 +6,7 @@ package Smallpt::Preload;
 #
 # gate: t/lib/gate.c, which holds renders at a gate the test opens (see
 # Smallpt::close_gate); failalloc: t/lib/failalloc.c, which makes the pool
-# threads' allocations fail. `make check` builds them and names them in
+# threads' allocations fail. `make test` builds them and names them in
 # TEST_SMALLPT_GATE and TEST_SMALLPT_FAILALLOC. This must run before the
 # harness loads: CPAN's Test::Nginx reads LD_PRELOAD once, then sets it
 # again for each nginx it starts.
