@@ -370,7 +370,7 @@ Smallpt::wait_log(qr/complete task #\d+ in thread pool "tiny"/, 3,
 Smallpt::serve_when(Smallpt::rand_port(2),
     qr/task #\d+ added to thread pool "tiny"/,
     sub { Smallpt::band_answer("64x48_spp4.ppm", 4, $_[0]) }, 3);
-Smallpt::in_background(0, sub {
+Smallpt::in_background(sub {
     Smallpt::wait_log(qr/smallpt: streaming 64x48 ppm: headers sent/)
         or return;
     my $endless = Smallpt::send_request("GET " . Smallpt::endless("/render"));

@@ -327,7 +327,9 @@ test('the page loads with no console error and asks for nothing else',
                               ['format', 'png', 'png or ppm']]);
     assert.deepEqual(await status(page), {
         state: 'idle', text: 'Choose the parameters and press Render.' });
-    // no render without parameters, nothing from elsewhere (no favicon)
+    // no render without parameters, nothing from elsewhere (no favicon):
+    // what must not happen has no evidence to wait for; 300 ms give the
+    // page the time it would take to ask (it asks at once when it does)
     await sleep(300);
     assert.deepEqual(log.requests, [BASE + '/view']);
     assert.deepEqual(log.errors, []);
@@ -598,6 +600,7 @@ test('a 503 from a full pool: a countdown from Retry-After, then the render',
         const hog = http.get(BASE + '/hog/?spp=1000000&w=2048&h=2048');
         hog.on('error', () => {});
         hogs.push(hog);
+        // pacing only: whether the pool is full is the probe's 503
         await sleep(200);
         const probe = await fetch(BASE + '/full/?spp=4&w=8&h=8',
                                   { signal: AbortSignal.timeout(500) })

@@ -146,12 +146,13 @@ sub ppm_band {
 }
 
 
-# Runs $code in a child process after $delay seconds; returns at once.
-# The child is stopped, if it still runs, before the next block that
-# starts a server of its own, and when the test file ends: a block leaves
-# no client behind (a block that reuses the server keeps them).
+# Runs $code in a child process; returns at once. The child is stopped,
+# if it still runs, before the next block that starts a server of its
+# own, and when the test file ends: a block leaves no client behind (a
+# block that reuses the server keeps them). $code acts on evidence
+# (wait_log, wait_held...), never after a delay.
 sub in_background {
-    my ($delay, $code) = @_;
+    my ($code) = @_;
 
     reap_at_block_end();
 
@@ -163,7 +164,6 @@ sub in_background {
         return $pid;
     }
 
-    sleep $delay if $delay;
     $code->();
     _exit(0);
 }
@@ -188,32 +188,21 @@ sub reap_at_block_end {
 }
 
 
-# $n clients GET $uri from the test server after $delay seconds and read
-# their whole answers, in the background (the block's own request runs
-# meanwhile); with $abort, each closes its connection $abort seconds after
-# sending instead. Connecting is retried for a few seconds: nginx may be
-# starting.
+# $n clients GET $uri from the test server and read their whole answers,
+# in the background (the block's own request runs meanwhile). Connecting
+# is retried for a few seconds: nginx may be starting.
 sub get_in_background {
-    my ($uri, $n, $delay, $abort) = @_;
-
-    my $port = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
+    my ($uri, $n) = @_;
 
     for (1 .. $n) {
-        in_background($delay || 0, sub {
+        in_background(sub {
             my $sock;
             for (1 .. 50) {
-                $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                              PeerPort => $port);
+                $sock = send_request("GET $uri");
                 last if $sock;
                 sleep 0.1;
             }
             return unless $sock;
-            print $sock "GET $uri HTTP/1.0\r\nHost: localhost\r\n\r\n";
-            if (defined $abort) {
-                sleep $abort;
-                close $sock;
-                return;
-            }
             1 while <$sock>;
         });
     }
@@ -243,7 +232,7 @@ sub send_request {
 sub leave_when {
     my ($request, $re, $n) = @_;
 
-    in_background(0, sub {
+    in_background(sub {
         my $sock = send_request($request) or return;
         wait_log($re, $n);
         close $sock;
@@ -259,7 +248,7 @@ sub leave_after_body {
 
     my $port = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
 
-    in_background(0, sub {
+    in_background(sub {
         my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                          PeerPort => $port)
             or return;
@@ -289,7 +278,7 @@ sub serve_when {
                                        ReuseAddr => 1)
         or die "listen on $port: $!";
 
-    in_background(0, sub {
+    in_background(sub {
         while (my $c = $listen->accept) {
             my $head = '';
             while ($head !~ /\r\n\r\n/) {
@@ -364,7 +353,7 @@ sub drop_slow {
 sub signal_master {
     my ($signal, $after) = @_;
 
-    in_background(0, sub {
+    in_background(sub {
         return if defined $after && !wait_log($after, 1);
         open my $fh, '<', servroot() . '/logs/nginx.pid' or return;
         my $pid = <$fh>;
@@ -505,7 +494,7 @@ sub open_gate {
 sub open_gate_when {
     my ($re, $n) = @_;
 
-    in_background(0, sub {
+    in_background(sub {
         wait_log($re, $n);
         open_gate();
     });

@@ -938,7 +938,9 @@ signal it, e.g. in an C<--- init> section (run after nginx started):
 
     --- init
     kill 'HUP', Test::Nginx::Util::get_pid_from_pidfile('') or die $!;
-    sleep 1;
+
+and then wait for the evidence of its effect (a line of the error log,
+say), not for a time.
 
 =head2 Valgrind
 
