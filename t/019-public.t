@@ -191,6 +191,17 @@ for my $secret ($BandSecret, '') {
          'SMALLPT_BAND_SECRET: expected printable ASCII without spaces'],
         [{SMALLPT_ROLE => 'band', SMALLPT_BAND_SECRET => ''},
          'SMALLPT_BAND_SECRET is set but empty'],
+        # a protection the role does not apply: refused, not ignored
+        [{SMALLPT_ROLE => 'band', SMALLPT_URL_SECRET => $Secret},
+         'SMALLPT_URL_SECRET is not used by SMALLPT_ROLE=band'],
+        [{SMALLPT_ROLE => 'band', SMALLPT_RATE_LIMIT => '1r/m'},
+         'SMALLPT_RATE_LIMIT is not used by SMALLPT_ROLE=band'],
+        [{SMALLPT_BAND_SECRET => $Secret},
+         'SMALLPT_BAND_SECRET is not used by SMALLPT_ROLE=single'],
+        [{SMALLPT_ROLE => 'front', SMALLPT_BAND_URL => 'https://bands',
+          SMALLPT_BAND_SECRET => $Secret,
+          SMALLPT_BAND_SECRET_PREVIOUS => $Previous},
+         'SMALLPT_BAND_SECRET_PREVIOUS is not used by SMALLPT_ROLE=front'],
     );
     for my $case (@refused) {
         my ($env, $want) = @$case;
@@ -204,6 +215,12 @@ for my $secret ($BandSecret, '') {
     my (undef, $said) = serve('short', SMALLPT_URL_SECRET => 'short');
     like($said, qr/SMALLPT_URL_SECRET has 5 characters: anyone may guess/,
          'a short secret is taken, with a warning');
+
+    # nginx makes the previous secret's socket writable by all: its folder
+    # keeps out all but the workers
+    my $mode = (stat "$Dir/rotated/private")[2] // 0;
+    is(sprintf('%04o', $mode & 07777), '0750',
+       "the previous secret's socket is in a folder of mode 0750");
 }
 
 no_shuffle();
