@@ -79,6 +79,8 @@ static ngx_int_t ngx_http_smallpt_band_ask(ngx_http_request_t *r,
     ngx_http_smallpt_band_t *band);
 static ngx_int_t ngx_http_smallpt_band_done(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
+static ngx_http_smallpt_band_t *ngx_http_smallpt_band_of(
+    ngx_http_request_t *r);
 static void ngx_http_smallpt_band_cancel(ngx_http_smallpt_band_t *band);
 static void ngx_http_smallpt_fanout_finish(ngx_http_request_t *r);
 static void ngx_http_smallpt_fanout_respond(ngx_http_request_t *r);
@@ -307,14 +309,14 @@ ngx_http_smallpt_band_ask(ngx_http_request_t *r, ngx_http_smallpt_band_t *band)
 static ngx_int_t
 ngx_http_smallpt_band_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
 {
-    ngx_str_t                   *peer;
-    ngx_msec_t                   time;
-    ngx_http_request_t          *r;
-    ngx_http_smallpt_ctx_t      *ctx;
-    ngx_http_smallpt_band_t     *band = data;
-    ngx_http_smallpt_fanout_t   *fo;
-    ngx_http_upstream_state_t   *state;
-    ngx_http_smallpt_loc_conf_t *slcf;
+    ngx_str_t                    *peer;
+    ngx_msec_t                    time;
+    ngx_http_request_t           *r;
+    ngx_http_smallpt_ctx_t       *ctx;
+    ngx_http_smallpt_band_t      *band = data;
+    ngx_http_smallpt_fanout_t    *fo;
+    ngx_http_upstream_state_t    *state;
+    ngx_http_smallpt_loc_conf_t  *slcf;
 
     if (band->sr != sr) {
         return NGX_OK;
@@ -557,8 +559,8 @@ ngx_http_smallpt_fanout_encoded(ngx_event_t *ev)
     r->main->blocked--;
 
     if (fo->terminated) {
-        /* nginx's finalizer, waiting for this task */
-        r->write_event_handler(r);
+        /* nginx waited for this task to free the request */
+        ngx_http_finalize_request(r, NGX_ERROR);
         ngx_http_run_posted_requests(c);
         return;
     }
@@ -643,9 +645,7 @@ ngx_http_smallpt_fanout_finish(ngx_http_request_t *r)
                    fo->failed != NULL ? ", one failed" : "",
                    fo->timed_out ? ", time is up" : "");
 
-    if (fo->timer.timer_set) {
-        ngx_del_timer(&fo->timer);
-    }
+    /* fo->timer goes on: the answer may yet wait for the pool's room */
 
     for (i = 0; i < fo->nbands; i++) {
         ngx_http_smallpt_band_cancel(&fo->bands[i]);
@@ -699,6 +699,11 @@ ngx_http_smallpt_fanout_respond(ngx_http_request_t *r)
             /* every band came before any was sent: the headers failed */
             fo->unsent = 1;
         }
+    }
+
+    /* the answer is made now: the fan-out's time limit is over */
+    if (fo->timer.timer_set) {
+        ngx_del_timer(&fo->timer);
     }
 
     if (fo->unsent) {
@@ -800,23 +805,45 @@ ngx_http_smallpt_fanout_respond(ngx_http_request_t *r)
 static void
 ngx_http_smallpt_fanout_timeout(ngx_event_t *ev)
 {
+    ngx_connection_t           *c;
     ngx_http_request_t         *r = ev->data;
     ngx_http_smallpt_ctx_t     *ctx;
-    ngx_connection_t           *c;
+    ngx_http_smallpt_fanout_t  *fo;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_smallpt_module);
+    fo = ctx->fanout;
     c = r->connection;
 
     ngx_http_set_log_request(c->log, r);
 
+    fo->timed_out = 1;
+    ctx->timed_out = 1;
+
+    if (fo->finished) {
+        /* the bands are in; their rows wait for the pool's room */
+        ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                      "smallpt: render time limit exceeded waiting for "
+                      "the thread pool, %dx%d spp %d", ctx->query.width,
+                      ctx->query.height,
+                      smallpt_effective_spp(ctx->query.spp));
+
+        if (fo->retry.timer_set) {
+            ngx_del_timer(&fo->retry);
+        }
+
+        if (!fo->encoding) {
+            ngx_http_smallpt_fanout_respond(r);
+        }
+
+        ngx_http_run_posted_requests(c);
+        return;
+    }
+
     ngx_log_error(NGX_LOG_ERR, c->log, 0,
                   "smallpt: render time limit exceeded with %ui of %ui "
-                  "bands in, cancelling %dx%d spp %d",
-                  ctx->fanout->ndone, ctx->fanout->nbands, ctx->query.width,
-                  ctx->query.height, smallpt_effective_spp(ctx->query.spp));
-
-    ctx->fanout->timed_out = 1;
-    ctx->timed_out = 1;
+                  "bands in, cancelling %dx%d spp %d", fo->ndone,
+                  fo->nbands, ctx->query.width, ctx->query.height,
+                  smallpt_effective_spp(ctx->query.spp));
 
     ngx_http_smallpt_fanout_finish(r);
     ngx_http_run_posted_requests(c);
@@ -834,7 +861,38 @@ ngx_http_smallpt_fanout_terminated(void *data)
 
     fo = ctx->fanout;
 
-    if (fo == NULL || fo->finished) {
+    if (fo == NULL || fo->terminated) {
+        return;
+    }
+
+    if (fo->finished) {
+        /*
+         * every band is in, or one gave up; the request is freed, or
+         * terminated while its rows wait for the pool's room (nothing
+         * holds it then: nginx frees it now) or are in the pool (the
+         * task's end finalizes it): no timer may fire on it any more
+         */
+        if (!fo->full && !fo->encoding) {
+            return;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, ctx->request->connection->log, 0,
+                      "smallpt: request terminated, its last rows not "
+                      "encoded yet");
+
+        fo->terminated = 1;
+
+        if (fo->retry.timer_set) {
+            ngx_del_timer(&fo->retry);
+        }
+
+        if (fo->timer.timer_set) {
+            ngx_del_timer(&fo->timer);
+        }
+
+        ngx_http_smallpt_stream_stop(ctx);
+        ngx_http_smallpt_metrics_outcome(ctx->request,
+                                         SMALLPT_OUTCOME_CANCELLED);
         return;
     }
 
@@ -871,7 +929,7 @@ ngx_http_smallpt_fanout_terminated(void *data)
  * handler says so, whatever location the band location's answer took it to
  * (X-Accel-Redirect, error_page) or whatever module rendered it there.
  */
-ngx_http_smallpt_band_t *
+static ngx_http_smallpt_band_t *
 ngx_http_smallpt_band_of(ngx_http_request_t *r)
 {
     if (r->post_subrequest != NULL
@@ -950,7 +1008,9 @@ ngx_http_smallpt_band_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
     size_t                    len, room;
     u_char                   *to;
+    ngx_uint_t                last;
     ngx_chain_t              *cl;
+    ngx_http_smallpt_ctx_t   *ctx;
     ngx_http_smallpt_band_t  *band;
 
     band = ngx_http_smallpt_band_of(r);
@@ -959,7 +1019,11 @@ ngx_http_smallpt_band_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         return ngx_http_next_body_filter(r, in);
     }
 
+    last = 0;
+
     for (cl = in; cl != NULL; cl = cl->next) {
+
+        last |= cl->buf->last_in_chain;
 
         if (band->sr == r && band->problem == NULL) {
 
@@ -989,6 +1053,17 @@ ngx_http_smallpt_band_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         /* consumed: whoever wrote it may reuse the buffer */
         cl->buf->pos = cl->buf->last;
         cl->buf->file_pos = cl->buf->file_last;
+    }
+
+    /*
+     * a band the band location rendered here (`smallpt;`): its image is
+     * copied, and its memory goes now, not with the front's request,
+     * whose pool the subrequest shares
+     */
+    ctx = ngx_http_get_module_ctx(r, ngx_http_smallpt_module);
+
+    if (last && ctx != NULL && ctx->encoded) {
+        ngx_http_smallpt_release_output(ctx);
     }
 
     return NGX_OK;

@@ -45,13 +45,14 @@
 /*
  * A worker's view of a thread pool the module renders in: nginx does not
  * say how full a pool is, so the module counts its own tasks waiting there
- * and learns the queue's size the first time nginx refuses one.
+ * and learns the queue's size, for a while, when nginx refuses one.
  */
 typedef struct {
     ngx_thread_pool_t         *thread_pool;
     ngx_str_t                  name;
     ngx_atomic_t               waiting;     /* tasks posted, not begun */
-    ngx_int_t                  capacity;    /* -1: not known yet */
+    ngx_int_t                  capacity;    /* -1: not known now */
+    ngx_msec_t                 learned;     /* when capacity was */
 } ngx_http_smallpt_pool_t;
 
 
@@ -130,8 +131,8 @@ typedef struct {
     struct timespec            finished_at;
 
     /* the encoded image's memory, counted while it waits for the client */
-    size_t                     held;
-    ngx_http_smallpt_main_conf_t *held_by;
+    size_t                         held;
+    ngx_http_smallpt_main_conf_t  *held_by;
 
     /* sent as it renders: ngx_http_smallpt_stream.c */
     smallpt_encoder           *encoder;
@@ -150,8 +151,6 @@ typedef struct {
 } ngx_http_smallpt_ctx_t;
 
 
-ngx_int_t ngx_http_smallpt_render(ngx_http_request_t *r,
-    ngx_http_smallpt_ctx_t *ctx);
 /*
  * The parts, each a file, the handler's first: a part calls only the parts
  * listed after it (and the metrics module), never one before it.
@@ -186,6 +185,7 @@ void ngx_http_smallpt_task_begun(ngx_http_request_t *r,
 ngx_int_t ngx_http_smallpt_unsent_full(ngx_http_request_t *r);
 void ngx_http_smallpt_hold_output(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
+void ngx_http_smallpt_release_output(ngx_http_smallpt_ctx_t *ctx);
 
 /* ngx_http_smallpt_stream.c: an image sent as it renders */
 ngx_int_t ngx_http_smallpt_stream_prepare(ngx_http_request_t *r,

@@ -59,7 +59,7 @@ ngx_http_smallpt_stream_prepare(ngx_http_request_t *r,
     ctx->encoder = smallpt_encoder_start(q->format, q->width, rows,
                                          &ctx->out, &rc);
     if (ctx->encoder == NULL) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "smallpt: cannot encode %dx%d: %s", q->width, rows,
                       smallpt_strerror(rc));
         return NGX_ERROR;
@@ -145,6 +145,13 @@ ngx_http_smallpt_stream_start(ngx_http_request_t *r,
     /* chunked: nginx's chunked filter, as the length is not known */
     r->headers_out.content_length_n = -1;
     ctx->streaming = 1;
+
+    /*
+     * this 200 is the final answer: a "100 Continue" nginx would write to
+     * the socket when it discards the body at the end must not come
+     * inside the chunks
+     */
+    r->expect_tested = 1;
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "smallpt: streaming %dx%d %s: headers sent",

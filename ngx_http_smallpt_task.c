@@ -22,6 +22,9 @@
 
 #define NGX_HTTP_SMALLPT_PAGE_RENDERS  64
 
+/* How long what a refusal taught of a pool's queue is kept, in ms. */
+#define NGX_HTTP_SMALLPT_POOL_LEARNED  10000
+
 
 static ngx_http_smallpt_page_t *ngx_http_smallpt_get_page(
     ngx_http_request_t *r);
@@ -29,6 +32,8 @@ static void ngx_http_smallpt_page_cleanup(void *data);
 static ngx_int_t ngx_http_smallpt_post(ngx_http_request_t *r,
     ngx_http_smallpt_ctx_t *ctx);
 static void ngx_http_smallpt_next(ngx_http_smallpt_page_t *page);
+static void ngx_http_smallpt_stream_or_cancel(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx);
 static void ngx_http_smallpt_thread(void *data, ngx_log_t *log);
 static int ngx_http_smallpt_terminating(void *data);
 static void ngx_http_smallpt_task_done(ngx_event_t *ev);
@@ -84,12 +89,7 @@ ngx_http_smallpt_schedule(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)
             return rc;
         }
 
-        if (ctx->job.ready != NULL
-            && ngx_http_smallpt_stream_start(r, ctx) != NGX_OK)
-        {
-            /* the client cannot be written to: the render is for nobody */
-            smallpt_job_cancel(&ctx->job);
-        }
+        ngx_http_smallpt_stream_or_cancel(r, ctx);
     }
 
     r->write_event_handler = ngx_http_smallpt_respond;
@@ -434,24 +434,26 @@ post:
 /*
  * How many of `tasks` the module may post to pool now, 0 if none: it
  * refuses on its own (the caller says so in the error log) where its own
- * tasks waiting there fill the queue nginx last refused a task of. What
- * it learned then is forgotten once none of its tasks waits: nginx
- * decides again, so that a pool that another user (aio threads) filled
- * for a moment, or that was full a while ago, is not taken as full for
- * ever.
+ * tasks waiting there fill the queue nginx last refused a task of, so
+ * that an overload is one line of nginx's, not one a refusal. What it
+ * learned is kept NGX_HTTP_SMALLPT_POOL_LEARNED ms at most: other users
+ * of the pool (aio threads) may have filled the queue then, and made it
+ * look smaller than it is.
  */
 ngx_int_t
 ngx_http_smallpt_pool_room(ngx_http_smallpt_pool_t *pool, ngx_int_t tasks)
 {
-    ngx_int_t  room, waiting;
+    ngx_int_t  room;
 
-    waiting = (ngx_int_t) pool->waiting;
-
-    if (waiting == 0) {
+    if (pool->capacity >= 0
+        && (ngx_msec_int_t) (ngx_current_msec - pool->learned)
+           >= NGX_HTTP_SMALLPT_POOL_LEARNED)
+    {
         pool->capacity = -1;
     }
 
-    room = pool->capacity < 0 ? tasks : pool->capacity - waiting;
+    room = pool->capacity < 0 ? tasks
+                              : pool->capacity - (ngx_int_t) pool->waiting;
 
     return room < 1 ? 0 : ngx_min(room, tasks);
 }
@@ -480,10 +482,15 @@ ngx_http_smallpt_post_task(ngx_http_request_t *r,
     ngx_http_smallpt_metrics_gauge(r, NGX_HTTP_SMALLPT_TASKS_QUEUED, -1);
 
     /*
-     * the queue holds at least what the module has waiting there: until
-     * that drains, refusals need no post (and no line of nginx's) now
+     * the queue holds at least what the module has waiting there: while
+     * that much waits, refusals need no post (and no line of nginx's).
+     * With none of the module's own waiting, the queue was full of other
+     * tasks: that says nothing of its size, and nothing is learned.
      */
-    pool->capacity = (ngx_int_t) pool->waiting;
+    if (pool->waiting > 0) {
+        pool->capacity = (ngx_int_t) pool->waiting;
+        pool->learned = ngx_current_msec;
+    }
 
     return NGX_DECLINED;
 }
@@ -528,12 +535,31 @@ ngx_http_smallpt_next(ngx_http_smallpt_page_t *page)
             continue;
         }
 
-        if (ctx->job.ready != NULL
-            && ngx_http_smallpt_stream_start(r, ctx) != NGX_OK)
-        {
-            smallpt_job_cancel(&ctx->job);
-        }
+        ngx_http_smallpt_stream_or_cancel(r, ctx);
     }
+}
+
+
+/*
+ * A streamed render's tasks are posted: its headers go now. If they
+ * cannot, the render is for nobody and is cancelled; and if they could
+ * not even be made (out of memory), the answer is a 500 that says so.
+ */
+static void
+ngx_http_smallpt_stream_or_cancel(ngx_http_request_t *r,
+    ngx_http_smallpt_ctx_t *ctx)
+{
+    if (ctx->job.ready == NULL
+        || ngx_http_smallpt_stream_start(r, ctx) == NGX_OK)
+    {
+        return;
+    }
+
+    if (!ctx->streaming) {
+        (void) ngx_atomic_cmp_set(&ctx->error, 0, SMALLPT_ENOMEM);
+    }
+
+    smallpt_job_cancel(&ctx->job);
 }
 
 
@@ -721,6 +747,18 @@ ngx_http_smallpt_terminated(void *data)
     default:
         break;
     }
+}
+
+
+/*
+ * The encoded image is no longer needed (a band rendered here, copied by
+ * the fan-out's filter as it was sent): its memory goes now, not with the
+ * front's request, whose pool a subrequest shares.
+ */
+void
+ngx_http_smallpt_release_output(ngx_http_smallpt_ctx_t *ctx)
+{
+    ngx_http_smallpt_free_output(ctx);
 }
 
 

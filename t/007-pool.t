@@ -392,3 +392,72 @@ qr/smallpt: thread pool "tiny" is full, rows \d+-47 wait to be encoded/
 --- no_error_log
 [alert]
 --- timeout: 20
+
+
+
+=== TEST 12: the client of a streamed fan-out leaves while its rows wait for room
+--- main_config
+    thread_pool tiny threads=1 max_queue=1;
+    thread_pool bands threads=2;
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        location / {
+            smallpt;
+            smallpt_thread_pool bands;
+        }
+    }
+    map $arg_rows $band_server {
+        volatile;
+        ~^0-     127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        default  127.0.0.1:$TEST_NGINX_RAND_PORT_2;
+    }
+--- config
+    location = /render {
+        smallpt;
+        smallpt_thread_pool tiny;
+        smallpt_render_threads 1;
+        smallpt_max_spp 1000000;
+    }
+    location = /fan {
+        smallpt;
+        smallpt_thread_pool tiny;
+        smallpt_stream on;
+        smallpt_fanout /band bands=2 retries=0;
+    }
+    location = /band {
+        internal;
+        proxy_pass http://$band_server;
+    }
+--- init
+# as in TEST 11, but the fan-out's client leaves once its rows wait for
+# room; then the pool frees up. Nothing may act on the request nginx
+# freed (a retry, a tick of the stream): the worker goes on.
+Smallpt::serve_when(Smallpt::rand_port(2),
+    qr/task #\d+ added to thread pool "tiny"/,
+    sub { Smallpt::band_answer("64x48_spp4.ppm", 4, $_[0]) }, 3);
+Smallpt::leave_when("GET /fan?spp=4&w=64&h=48&format=ppm",
+                    qr/rows \d+-47 wait to be encoded/);
+Smallpt::in_background(sub {
+    Smallpt::wait_log(qr/smallpt: streaming 64x48 ppm: headers sent/)
+        or return;
+    my $endless = Smallpt::send_request("GET " . Smallpt::endless("/render"));
+    Smallpt::wait_log(qr/run task #\d+ in thread pool "tiny"/, 2) or return;
+    my $small = Smallpt::send_request("GET /render?spp=4&w=8&h=8");
+    Smallpt::wait_log(qr/smallpt: request terminated, its last rows not/)
+        or return;
+    close $endless;
+    1 while <$small>;
+});
+Smallpt::wait_log(qr/complete task #\d+ in thread pool "tiny"/, 3,
+                  "the pool did not free up after the client left");
+--- request
+GET /render?spp=4&w=64&h=48&format=ppm
+--- error_code: 200
+--- response_body eval
+Smallpt::reference("64x48_spp4.ppm")
+--- error_log
+smallpt: request terminated, its last rows not encoded yet
+--- no_error_log
+[alert]
+--- timeout: 20

@@ -152,3 +152,41 @@ Server-Timing: queue;dur=
  "!Trailer\n!Transfer-Encoding\n!Server-Timing"]
 --- response_body_like eval
 [qr/^P3\n8 6\n255\n(\d+ ){144}$/, qr/^P3\n8 6\n255\n(\d+ ){144}$/]
+
+
+
+=== TEST 8: Expect: 100-continue: no "100 Continue" inside the streamed answer
+--- http_config
+    upstream bands {
+        server 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+    }
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        location / {
+            smallpt;
+        }
+    }
+--- config
+    location = /render {
+        smallpt;
+        smallpt_stream on;
+    }
+    location = /fan {
+        smallpt;
+        smallpt_stream on;
+        smallpt_fanout /band bands=3;
+    }
+    location = /band {
+        internal;
+        proxy_pass http://bands/;
+    }
+--- request eval
+["GET /render?spp=4&w=64&h=48&format=ppm", "GET /fan?spp=4&w=64&h=48&format=ppm"]
+--- more_headers eval
+["Expect: 100-continue\nContent-Length: 0", "Expect: 100-continue\nContent-Length: 0"]
+--- error_code eval
+[200, 200]
+--- response_headers eval
+["Transfer-Encoding: chunked", "Transfer-Encoding: chunked"]
+--- response_body eval
+[Smallpt::reference("64x48_spp4.ppm"), Smallpt::reference("64x48_spp4.ppm")]
