@@ -13,7 +13,7 @@
 # them), and configures the role SMALLPT_ROLE names: single (the default)
 # renders each image itself, front fans it out to the band servers at
 # SMALLPT_BAND_URL, band renders bands of rows for a front (see
-# container/serve and README's fan-out section): one image, three roles.
+# container/serve and docs/function-compute.md): one image, three roles.
 # nginx's master runs as root, its worker as www-data. Logs: the access log
 # on stdout, the error log on stderr (`docker logs`).
 #

@@ -53,7 +53,7 @@ MODULE_LIST  := $(BUILD)/module-files
 # Debian/Ubuntu packages each target needs (scripts/need installs them)
 BUILD_PKGS   := gcc make libc6-dev libpng-dev zlib1g-dev
 TEST_PKGS    := perl libtest-base-perl coreutils clang curl python3 \
-                python3-yaml
+                python3-yaml openssl
 # the metrics' tests: Prometheus's own promtool and server, curl as client
 METRICS_PKGS := prometheus curl
 # the Debian packages: these, then debian/control's Build-Depends
@@ -92,7 +92,7 @@ else
 endif
 
 # the module built against NGINX_SRC, and its copy in $(BUILD)/ that `make
-# module` and the tests leave there (README's commands name that one)
+# module` and the tests leave there (the docs' commands name that one)
 MODULE       := $(NGINX_TREE)/objs/ngx_http_smallpt_module.so
 MODULE_COPY  := $(BUILD)/ngx_http_smallpt_module.so
 
@@ -224,7 +224,7 @@ test-harness: $(MODULE) ## the in-repo Test::Nginx harness, on plain nginx
 test-config: $(NGINX_TREE)/objs/Makefile ## nginx's configure and `config`
 	scripts/test-config $(NGINX_TREE)
 
-test-readme: $(MODULE_COPY) $(BUILD)/smallpt ## README's nginx configurations pass nginx -t
+test-readme: $(MODULE_COPY) $(BUILD)/smallpt ## README's and docs/'s blocks work as written
 	SMALLPT=$(BUILD)/smallpt scripts/test-readme $(NGINX_BIN) $(MODULE_COPY)
 
 test-s-yaml: ## s.yaml agrees with itself, nginx.conf and the Dockerfile
@@ -258,7 +258,7 @@ $(NODE_MODULES): t/browser/package.json t/browser/package-lock.json
 	cd t/browser && npm ci --no-audit --no-fund
 	touch $@
 
-test-prometheus: $(MODULE) ## Prometheus scrapes nginx; README's queries
+test-prometheus: $(MODULE) ## Prometheus scrapes nginx; docs/nginx.md's queries
 	@scripts/need $(METRICS_PKGS)
 	scripts/test-prometheus $(NGINX_BIN) $(MODULE)
 

@@ -1,6 +1,6 @@
-# Caching (README, "Caching"): a render location that lets every cache keep
-# its images for good, and an nginx proxy_cache in front of it that renders
-# each image once.
+# Caching (docs/nginx.md, "Caching"): a render location that lets every
+# cache keep its images for good, and an nginx proxy_cache in front of it
+# that renders each image once.
 
 use Smallpt::Preload qw(gate);
 use Test::Nginx::Socket 'no_plan';

@@ -1,10 +1,10 @@
-# A public endpoint (README, "A public endpoint"): signed URLs, private
+# A public endpoint (docs/public-endpoint.md): signed URLs, private
 # band servers and a per-client rate limit, as container/serve configures
 # them with nginx's own modules (secure_link, map, limit_req, realip)
 # around the module. The configuration is container/serve's own: it is run
 # here with NGINX_BIN=true, which writes every file and starts nothing, and
 # the blocks include what it wrote. The URLs are signed with
-# scripts/sign-url, the command README documents, and checked against its
+# scripts/sign-url, the command the docs document, and checked against its
 # one-line openssl equivalent.
 #
 # Each way around the signature that was considered has a block: the

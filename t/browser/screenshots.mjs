@@ -1,6 +1,7 @@
-// The README's screenshots of the viewer page: docs/view-rendering.png
-// (mid-render) and docs/view-done.png. Run by `make docs-screenshots`
-// (scripts/test-browser serves the page as for the tests).
+// The screenshots of the viewer page in docs/http-api.md:
+// docs/view-rendering.png (mid-render) and docs/view-done.png. Run by
+// `make docs-screenshots` (scripts/test-browser serves the page as for the
+// tests).
 //
 // Mid-render is taken from /stream/ when the module streams; before that,
 // from /slow/, the module's own PNG for the same request sent slowly by

@@ -363,9 +363,9 @@ sub signal_master {
 }
 
 
-# --- signed URLs (README, "A public endpoint")
+# --- signed URLs (docs/public-endpoint.md)
 
-# PATH?QUERY signed with $secret by scripts/sign-url, the command README
+# PATH?QUERY signed with $secret by scripts/sign-url, the command the docs
 # documents, the secret in the environment as it says; @args are its
 # options (--lifetime, --expires, --view) and the URL.
 sub sign_url {
