@@ -218,8 +218,8 @@ for my $secret ($BandSecret, '') {
 
     # nginx makes the previous secret's socket writable by all: its folder
     # keeps out all but the workers
-    my $mode = (stat "$Dir/rotated/private")[2] // 0;
-    is(sprintf('%04o', $mode & 07777), '0750',
+    my $private = (stat "$Dir/rotated/private")[2] // 0;
+    is(sprintf('%04o', $private & 07777), '0750',
        "the previous secret's socket is in a folder of mode 0750");
 }
 
