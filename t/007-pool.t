@@ -175,9 +175,9 @@ Retry-After: 30
     }
 --- init
 Smallpt::close_gate();
-Smallpt::get_in_background("/render?spp=16&w=256&h=192", 3);
+Smallpt::get_in_background("/render?spp=4&w=64&h=48", 3);
 Smallpt::wait_held(2, "the pool's threads were not busy");
-Smallpt::wait_log(qr/smallpt: rendering 256x192 spp 16 png in 2 tasks/, 3,
+Smallpt::wait_log(qr/smallpt: rendering 64x48 spp 4 png in 2 tasks/, 3,
                   "the renders before this one were not all posted");
 Smallpt::open_gate_when(qr/smallpt: rendering 160x120 spp 8 ppm in 2 tasks/);
 --- request eval
@@ -186,7 +186,7 @@ Smallpt::open_gate_when(qr/smallpt: rendering 160x120 spp 8 ppm in 2 tasks/);
 --- response_body eval
 Smallpt::reference("160x120_spp8.ppm")
 --- error_log
-smallpt: rendering 256x192 spp 16 png in 2 tasks
+smallpt: rendering 64x48 spp 4 png in 2 tasks
 smallpt: rendering 160x120 spp 8 ppm in 2 tasks
 --- no_error_log
 [error]

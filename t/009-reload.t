@@ -6,6 +6,11 @@
 # gate (t/lib/gate.c) until the old worker says it is shutting down, or it
 # never ends by itself (Smallpt::endless). Smallpt::signal_master sends the
 # signal once the error log shows the render posted.
+#
+# Not under valgrind: TEST 4, as nginx's master kills (SIGKILL) the
+# workers that have not exited about 1.5 s after TERM (its TERMs 50, 100,
+# ... 800 ms apart, then KILL), and a worker under valgrind takes longer
+# than that to exit, renders or not.
 
 use Smallpt::Preload qw(gate);
 use Test::Nginx::Socket 'no_plan';
@@ -28,15 +33,13 @@ __DATA__
     }
 --- init
 Smallpt::close_gate();
-Smallpt::signal_master('HUP', qr/smallpt: rendering 1024x768 spp 4 ppm/);
+Smallpt::signal_master('HUP', qr/smallpt: rendering 160x120 spp 8 ppm/);
 Smallpt::open_gate_when(qr/gracefully shutting down/);
 --- request eval
-"GET /render?format=ppm"
+"GET /render?spp=8&w=160&h=120&format=ppm"
 --- error_code: 200
---- response_body_filters eval
-\&Smallpt::sha256_hex
 --- response_body eval
-Smallpt::reference_sha("1024x768_spp4.ppm")
+Smallpt::reference("160x120_spp8.ppm")
 --- error_log
 signal 1 (SIGHUP) received
 gracefully shutting down
@@ -57,15 +60,13 @@ gracefully shutting down
     }
 --- init
 Smallpt::close_gate();
-Smallpt::signal_master('QUIT', qr/smallpt: rendering 1024x768 spp 4 ppm/);
+Smallpt::signal_master('QUIT', qr/smallpt: rendering 160x120 spp 8 ppm/);
 Smallpt::open_gate_when(qr/gracefully shutting down/);
 --- request eval
-"GET /render?format=ppm"
+"GET /render?spp=8&w=160&h=120&format=ppm"
 --- error_code: 200
---- response_body_filters eval
-\&Smallpt::sha256_hex
 --- response_body eval
-Smallpt::reference_sha("1024x768_spp4.ppm")
+Smallpt::reference("160x120_spp8.ppm")
 --- error_log
 signal 3 (SIGQUIT) received
 gracefully shutting down
@@ -102,6 +103,7 @@ $ENV{TEST_NGINX_USE_VALGRIND} ? 60 : 20
 
 
 === TEST 4: a fast shutdown (TERM) stops renders at once and exits
+--- skip_eval: 3: $ENV{TEST_NGINX_USE_VALGRIND}
 --- main_config
     thread_pool smallpt threads=2;
 --- config
