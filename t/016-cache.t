@@ -161,16 +161,16 @@ spp: 3 is too small; expected an integer from 4 to 1024
 # under way: they wait on the cache lock (nginx says so once each), and
 # only then does the render go on
 Smallpt::close_gate();
-Smallpt::get_in_background("/render?spp=64&w=256&h=192", 2);
+Smallpt::get_in_background("/render?spp=4&w=64&h=48", 2);
 Smallpt::wait_held(1, "the first render did not start");
 Smallpt::open_gate_when(qr/http file cache lock u:0 wt:0/, 2);
 --- request
-GET /render?spp=64&w=256&h=192
+GET /render?spp=4&w=64&h=48
 --- error_code: 200
 --- response_headers
 X-Cache-Status: HIT
 --- grep_error_log eval
 qr/backend rendered \S+/
 --- grep_error_log_out
-backend rendered /render?spp=64&w=256&h=192
+backend rendered /render?spp=4&w=64&h=48
 --- timeout: 30
