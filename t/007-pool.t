@@ -233,6 +233,9 @@ Smallpt::reference("160x120_spp8.ppm")
         }
     }
 --- config
+    # the time limit is not what this block is about: under valgrind the
+    # endless render would reach the default 60 s before the fan-outs ask
+    smallpt_time_limit 10m;
     location = /render {
         smallpt;
         smallpt_thread_pool tiny;
