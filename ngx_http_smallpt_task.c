@@ -307,8 +307,9 @@ ngx_http_smallpt_page_cleanup(void *data)
 
 /*
  * Posts the render's tasks: NGX_DONE, or what answering took (a refusal
- * is sent at once) or the status to answer with. A refusal takes no
- * memory: the pool is known to be full before anything is allocated.
+ * is sent at once) or the status to answer with. A refusal the module
+ * makes takes no memory: it knows the pool is full before allocating;
+ * one nginx makes frees the pixels at once.
  */
 static ngx_int_t
 ngx_http_smallpt_post(ngx_http_request_t *r, ngx_http_smallpt_ctx_t *ctx)

@@ -42,7 +42,7 @@ FUZZ_BINS      := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 .PHONY: fuzz-build fuzz fuzz-deps $(FUZZ_TARGETS:%=fuzz-%)
 .SECONDARY: $(FUZZ_OBJS)
 
-fuzz-build: $(FUZZ_BINS)
+fuzz-build: $(FUZZ_BINS) ## the fuzzers, built but not run
 
 fuzz-deps: ## install what fuzz needs (clang, libFuzzer)
 	@scripts/need $(FUZZ_PKGS)
@@ -58,7 +58,7 @@ $(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_image.h $(FUZZ_OBJS) $(LIB_HDRS)
 	    -fsanitize=fuzzer $(FUZZ_SANFLAGS) -o $@ $< $(FUZZ_OBJS) \
 	    $(FUZZ_LIBS)
 
-fuzz: $(FUZZ_TARGETS:%=fuzz-%) ## libFuzzer on the parsers and encoders, FUZZ_SECONDS (30) each
+fuzz: $(FUZZ_TARGETS:%=fuzz-%) ## libFuzzer, each fuzzer FUZZ_SECONDS (30); fuzz-png (-ppm, -query): one
 
 # The corpus grows in $(FUZZ_DIR)/corpus/NAME from run to run (the seeds are
 # copied in each time); findings go to $(FUZZ_DIR)/artifacts/NAME/, the

@@ -39,7 +39,7 @@ SANITIZE_TESTS  := $(UNIT_NAMES:%=$(SANITIZE_DIR)/%)
 .PHONY: test-sanitize sanitize-build sanitize-deps
 .SECONDARY: $(SANITIZE_OBJS) $(SANITIZE_CLI)
 
-sanitize-build: $(SANITIZE_TESTS) $(SANITIZE_DIR)/smallpt
+sanitize-build: $(SANITIZE_TESTS) $(SANITIZE_DIR)/smallpt ## the tests under ASan and UBSan, built but not run
 
 sanitize-deps: ## install what test-sanitize needs (clang's runtimes)
 	@scripts/need $(SANITIZE_PKGS)

@@ -341,7 +341,7 @@ smallpt_query_parse(const char *args, size_t len, const smallpt_limits *lim,
             if (format_seen++) {
                 snprintf(reason, SMALLPT_REASON_SIZE,
                          "format: given more than once; expected one of "
-                         "png or ppm");
+                         "png, ppm or rgb");
                 return -1;
             }
 

@@ -225,7 +225,7 @@ spp: given more than once; expected one integer from 4 to 1024
 GET /render?format=png&format=png
 --- error_code: 400
 --- response_body
-format: given more than once; expected one of png or ppm
+format: given more than once; expected one of png, ppm or rgb
 
 
 

@@ -69,7 +69,7 @@ our @BAD = (
     [ 'format=ppmppm',             'format: unknown format; expected png, ppm or rgb' ],
     [ 'format=p%FFm',              'format: unknown format; expected png, ppm or rgb' ],
     [ 'format=',                   'format: empty; expected png, ppm or rgb' ],
-    [ 'format=png&format=ppm',     'format: given more than once; expected one of png or ppm' ],
+    [ 'format=png&format=ppm',     'format: given more than once; expected one of png, ppm or rgb' ],
     [ 'w=64&h=48&spp=4&format=gif', 'format: unknown format; expected png, ppm or rgb' ],
 );
 

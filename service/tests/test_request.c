@@ -102,7 +102,7 @@ static const query_case  cases[] = {
     { "format=", 0, 0, 0, 0, 0,
       "format: empty; expected png, ppm or rgb" },
     { "format=png&format=ppm", 0, 0, 0, 0, 0,
-      "format: given more than once; expected one of png or ppm" },
+      "format: given more than once; expected one of png, ppm or rgb" },
     { "spp=8&format=jpeg&w=0", 0, 0, 0, 0, 0,
       "format: unknown format; expected png, ppm or rgb" },
     { "format=RGB", 1, 4, 1024, 768, SMALLPT_FORMAT_RGB, NULL },

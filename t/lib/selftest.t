@@ -332,7 +332,6 @@ added to thread pool
     location = /t { return 200 "pid=$pid\n"; }
 --- init
 kill('HUP', main::master_pid()) or die "kill: $!";
-sleep 0.5;
 --- request
 GET /t
 --- response_body_like: ^pid=\d+$

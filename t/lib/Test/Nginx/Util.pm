@@ -792,8 +792,8 @@ sub run_test ($) {
                 run_must_die($block, $must_die);
                 return;
             }
+            # start_nginx() returns once nginx listens: no sleep after it
             start_nginx($name) or return;
-            sleep $TestNginxSleep;
 
         } else {
             # CPAN semantics: a block without --- config reuses the server
